@@ -1,0 +1,49 @@
+"""Pure document logic on pycrdt: the wire protocol, documents and presence. No I/O."""
+
+from crdt.awareness import AwarenessEntry, AwarenessRegistry, decode_awareness, encode_awareness
+from crdt.document import EMPTY_UPDATE, Document, merge_updates, validate_update
+from crdt.errors import AuthError, CollabError, DocumentNotFound, ProtocolError, StorageError
+from crdt.protocol import (
+    Auth,
+    AwarenessMessage,
+    Event,
+    Message,
+    MessageType,
+    QueryAwareness,
+    Saved,
+    SyncStep1,
+    SyncStep2,
+    SyncType,
+    SyncUpdate,
+    decode,
+    encode,
+)
+
+__all__ = [
+    "EMPTY_UPDATE",
+    "Auth",
+    "AuthError",
+    "AwarenessEntry",
+    "AwarenessMessage",
+    "AwarenessRegistry",
+    "CollabError",
+    "Document",
+    "DocumentNotFound",
+    "Event",
+    "Message",
+    "MessageType",
+    "ProtocolError",
+    "QueryAwareness",
+    "Saved",
+    "StorageError",
+    "SyncStep1",
+    "SyncStep2",
+    "SyncType",
+    "SyncUpdate",
+    "decode",
+    "decode_awareness",
+    "encode",
+    "encode_awareness",
+    "merge_updates",
+    "validate_update",
+]

@@ -1,0 +1,99 @@
+"""A shared document: a pycrdt ``Doc`` behind a small API that raises only GESS errors."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from pycrdt import Doc, get_state
+from pycrdt import merge_updates as _merge_updates
+
+from crdt.errors import ProtocolError
+
+__all__ = ["EMPTY_UPDATE", "Document", "merge_updates", "validate_update"]
+
+EMPTY_UPDATE = b"\x00\x00"
+"""The encoding of an update that changes nothing (no structs, no deletions)."""
+
+
+def validate_update(update: bytes) -> bytes:
+    """Check that bytes decode as a Yjs v1 update; return its state vector.
+
+    Raises:
+        ProtocolError: the bytes are not an update.
+    """
+    try:
+        return get_state(update)
+    except ValueError as exc:
+        raise ProtocolError("invalid document update") from exc
+
+
+def merge_updates(updates: Sequence[bytes]) -> bytes:
+    """Merge updates into one that has the effect of applying them all, in any order.
+
+    Raises:
+        ProtocolError: one of the updates cannot be decoded.
+    """
+    if not updates:
+        return EMPTY_UPDATE
+    if len(updates) == 1:
+        return updates[0]
+    try:
+        return _merge_updates(*updates)
+    except ValueError as exc:
+        raise ProtocolError("cannot merge invalid updates") from exc
+
+
+class Document:
+    """A Yjs document held in memory.
+
+    Args:
+        updates: updates to start from (a snapshot, then log entries), in any order.
+
+    Raises:
+        ProtocolError: one of the initial updates cannot be decoded.
+    """
+
+    __slots__ = ("_doc",)
+
+    def __init__(self, updates: Iterable[bytes] = ()) -> None:
+        self._doc: Doc[Any] = Doc()
+        for update in updates:
+            self.apply_update(update)
+
+    @property
+    def ydoc(self) -> Doc[Any]:
+        """The underlying pycrdt document, for reading and local edits."""
+        return self._doc
+
+    def apply_update(self, update: bytes) -> None:
+        """Apply a Yjs v1 update.
+
+        Raises:
+            ProtocolError: the update cannot be decoded; the document is unchanged.
+        """
+        if update == EMPTY_UPDATE:
+            return
+        try:
+            self._doc.apply_update(update)
+        except ValueError as exc:
+            raise ProtocolError("invalid document update") from exc
+
+    def state_vector(self) -> bytes:
+        """The encoded state vector: how far this document has seen each client."""
+        return self._doc.get_state()
+
+    def diff(self, state_vector: bytes) -> bytes:
+        """The update a peer at ``state_vector`` is missing.
+
+        Raises:
+            ProtocolError: the state vector cannot be decoded.
+        """
+        try:
+            return self._doc.get_update(state_vector)
+        except ValueError as exc:
+            raise ProtocolError("invalid state vector") from exc
+
+    def full_state(self) -> bytes:
+        """The whole document as one update."""
+        return self._doc.get_update()
