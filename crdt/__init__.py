@@ -2,7 +2,14 @@
 
 from crdt.awareness import AwarenessEntry, AwarenessRegistry, decode_awareness, encode_awareness
 from crdt.document import EMPTY_UPDATE, Document, merge_updates, validate_update
-from crdt.errors import AuthError, CollabError, DocumentNotFound, ProtocolError, StorageError
+from crdt.errors import (
+    AuthError,
+    CollabError,
+    DocumentNotFound,
+    Forbidden,
+    ProtocolError,
+    StorageError,
+)
 from crdt.protocol import (
     Auth,
     AwarenessMessage,
@@ -30,6 +37,7 @@ __all__ = [
     "Document",
     "DocumentNotFound",
     "Event",
+    "Forbidden",
     "Message",
     "MessageType",
     "ProtocolError",

@@ -17,7 +17,6 @@ __all__ = ["Reader", "write_var_bytes", "write_var_uint"]
 _MAX_VARUINT_BYTES = 8
 
 
-
 class Reader:
     """A cursor over untrusted bytes; every read is bounds-checked."""
 

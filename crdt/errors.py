@@ -10,6 +10,7 @@ __all__ = [
     "AuthError",
     "CollabError",
     "DocumentNotFound",
+    "Forbidden",
     "ProtocolError",
     "StorageError",
 ]
@@ -25,6 +26,10 @@ class ProtocolError(CollabError):
 
 class AuthError(CollabError):
     """The caller is not authenticated, or not allowed to do what it asked."""
+
+
+class Forbidden(AuthError):
+    """The caller is authenticated but its role does not allow what it asked."""
 
 
 class StorageError(CollabError):

@@ -1,0 +1,109 @@
+"""The ``gess`` command: ``gess serve`` runs a node, ``gess db upgrade`` migrates the database."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import socket
+import sys
+from collections.abc import Sequence
+
+import uvicorn
+from starlette.applications import Starlette
+
+from server.app import create_app, database_url
+from server.config import Settings, add_settings_arguments, settings_from_args
+from server.websocket import Hub
+from storage import upgrade_database
+
+__all__ = ["main"]
+
+logger = logging.getLogger("gess")
+
+
+class _Server(uvicorn.Server):
+    """uvicorn, but shutdown first commits pending edits and closes sockets with 1001.
+
+    uvicorn's own shutdown closes WebSockets with 1012 before the app hears of it; closing
+    the rooms first lets every pending commit land and every client read a proper reason.
+    """
+
+    def __init__(self, config: uvicorn.Config, app: Starlette) -> None:
+        super().__init__(config)
+        self._app = app
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        hub: Hub | None = getattr(self._app.state, "hub", None)
+        if hub is not None:
+            await hub.rooms.shutdown()
+        await super().shutdown(sockets)
+
+
+def _serve(settings: Settings) -> int:
+    app = create_app(settings)
+    config = uvicorn.Config(
+        app,
+        host=settings.host,
+        port=settings.port,
+        log_level=settings.log_level,
+        # uvicorn's own limit sits above ours, so oversize messages get our readable 4413.
+        ws_max_size=settings.max_message_bytes + 1024 * 1024,
+        ws_per_message_deflate=False,
+        lifespan="on",
+    )
+    server = _Server(config, app)
+    logger.info(
+        "GESS Workspaces node %s on http://%s:%d (database: %s)",
+        settings.node_id,
+        settings.host,
+        settings.port,
+        _redact(database_url(settings)),
+    )
+    server.run()
+    return 0 if server.started else 1
+
+
+def _redact(url: str) -> str:
+    scheme, sep, rest = url.partition("://")
+    if "@" in rest:
+        credentials, _, host = rest.rpartition("@")
+        user = credentials.split(":", 1)[0]
+        return f"{scheme}{sep}{user}:***@{host}"
+    return url
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="gess", description="GESS Workspaces server")
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser("serve", help="run a server node")
+    add_settings_arguments(serve)
+    db = commands.add_parser("db", help="database maintenance")
+    db_commands = db.add_subparsers(dest="db_command", required=True)
+    upgrade = db_commands.add_parser("upgrade", help="bring the schema up to date, then exit")
+    add_settings_arguments(upgrade)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``gess`` command; returns the exit status."""
+    args = _parser().parse_args(argv)
+    try:
+        settings = settings_from_args(args)
+    except ValueError as exc:
+        print(f"gess: {exc}", file=sys.stderr)
+        return 2
+    logging.basicConfig(
+        level=settings.log_level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    if args.command == "serve":
+        return _serve(settings)
+    url = database_url(settings)
+    asyncio.run(upgrade_database(url))
+    print(f"database {_redact(url)} is up to date")
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,184 @@
+"""The room manager: loads each document once, unloads it when idle, closes all on shutdown."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from types import TracebackType
+
+from crdt import CollabError, Document, ProtocolError, StorageError
+from server.channel import CloseCode
+from server.connection import Connection
+from server.metrics import Metrics
+from server.room import Room, RoomState
+from storage import DocumentStore
+
+__all__ = ["RoomManager", "ShuttingDown"]
+
+logger = logging.getLogger("gess.rooms")
+
+
+class ShuttingDown(CollabError):
+    """The node is shutting down and takes no new connection."""
+
+
+class RoomManager:
+    """Every room of this node.
+
+    An async context manager: inside it, rooms' commit loops and the idle sweeper run in the
+    manager's task group; leaving it commits everything pending and closes every connection
+    with :attr:`CloseCode.GOING_AWAY`.
+
+    Args:
+        store: where documents are loaded from and committed to.
+        metrics: the node's metrics.
+        grace_seconds: how long an idle room stays loaded (a reconnecting client finds it warm).
+        max_pending_bytes: passed to each room.
+    """
+
+    def __init__(
+        self,
+        store: DocumentStore,
+        metrics: Metrics,
+        *,
+        grace_seconds: float = 5.0,
+        max_pending_bytes: int = 64 * 1024 * 1024,
+    ) -> None:
+        self._store = store
+        self._metrics = metrics
+        self._grace = grace_seconds
+        self._max_pending_bytes = max_pending_bytes
+        self._rooms: dict[str, Room] = {}
+        self._loading: dict[str, asyncio.Future[Room]] = {}
+        self._task_group: asyncio.TaskGroup | None = None
+        self._shutting_down = False
+        self._sweeper_stop = asyncio.Event()
+
+    async def __aenter__(self) -> RoomManager:
+        self._task_group = asyncio.TaskGroup()
+        await self._task_group.__aenter__()
+        self._task_group.create_task(self._sweep())
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        assert self._task_group is not None
+        await self.shutdown()
+        self._sweeper_stop.set()
+        await self._task_group.__aexit__(exc_type, exc, tb)
+
+    @property
+    def rooms(self) -> dict[str, Room]:
+        """Loaded rooms by document id (read-only view for metrics and tests)."""
+        return dict(self._rooms)
+
+    async def join(self, document_id: str, connection: Connection) -> Room:
+        """Put a connection into the document's room, loading the document if needed.
+
+        Concurrent joins of a document that is not loaded share one load.
+
+        Raises:
+            ShuttingDown: the node takes no new connection.
+            StorageError: the document could not be loaded.
+        """
+        while True:
+            if self._shutting_down:
+                raise ShuttingDown("the server is shutting down")
+            room = self._rooms.get(document_id)
+            if room is None:
+                room = await self._load(document_id)
+            if room.state is RoomState.OPEN:
+                room.join(connection)
+                return room
+            # Unloading right now: wait until it is gone, then load it afresh.
+            await room.wait_closed()
+            self._forget(room)
+
+    async def _load(self, document_id: str) -> Room:
+        future = self._loading.get(document_id)
+        if future is None:
+            assert self._task_group is not None
+            future = asyncio.get_running_loop().create_future()
+            self._loading[document_id] = future
+            # The load belongs to the manager, not to the client that triggered it: if that
+            # client goes away, the others waiting for the same document still get it.
+            self._task_group.create_task(self._load_into(document_id, future))
+        return await asyncio.shield(future)
+
+    async def _load_into(self, document_id: str, future: asyncio.Future[Room]) -> None:
+        try:
+            updates = await self._store.load(document_id)
+            document = Document()
+            for index, update in enumerate(updates):
+                try:
+                    document.apply_update(update)
+                except ProtocolError:
+                    logger.error("document %s: stored update %d is corrupt", document_id, index)
+            room = Room(
+                document_id,
+                document,
+                self._store,
+                self._metrics,
+                max_pending_bytes=self._max_pending_bytes,
+            )
+        except Exception as exc:
+            if not isinstance(exc, CollabError):
+                logger.exception("document %s: loading failed", document_id)
+                exc = StorageError(f"could not load document {document_id}")
+            future.set_exception(exc)
+            future.exception()  # retrieved here too: every waiter may have gone away
+            return
+        finally:
+            del self._loading[document_id]
+        self._rooms[document_id] = room
+        self._metrics.document_loads.inc()
+        self._metrics.documents_loaded.inc()
+        future.set_result(room)
+        await self._run_room(room)
+
+    async def _run_room(self, room: Room) -> None:
+        try:
+            await room.run()
+        except Exception:
+            logger.exception("document %s: commit loop failed; closing the room", room.document_id)
+            await room.close(CloseCode.INTERNAL, "internal error; reconnect to resync")
+        finally:
+            self._forget(room)
+
+    def _forget(self, room: Room) -> None:
+        if self._rooms.get(room.document_id) is room:
+            del self._rooms[room.document_id]
+            self._metrics.documents_loaded.dec()
+
+    async def _sweep(self) -> None:
+        interval = max(0.05, min(1.0, self._grace / 2))
+        while not self._sweeper_stop.is_set():
+            try:
+                await asyncio.wait_for(self._sweeper_stop.wait(), interval)
+            except TimeoutError:
+                pass
+            now = time.monotonic()
+            for room in list(self._rooms.values()):
+                if (
+                    room.state is RoomState.OPEN
+                    and room.idle
+                    and room.idle_since is not None
+                    and now - room.idle_since >= self._grace
+                ):
+                    logger.debug("unloading idle document %s", room.document_id)
+                    await room.close()
+                    self._forget(room)
+
+    async def shutdown(self) -> None:
+        """Commit everything pending and close every connection with 1001 (idempotent)."""
+        self._shutting_down = True
+        rooms = list(self._rooms.values())
+        if rooms:
+            await asyncio.gather(
+                *(room.close(CloseCode.GOING_AWAY, "server shutting down") for room in rooms)
+            )

@@ -1,0 +1,126 @@
+"""The WebSocket endpoint: a thin adapter between a socket and a room.
+
+It authenticates, joins the room, then feeds each frame to the room and lets the
+connection's writer send what the room queues. Every way out of the loop ends in a close
+code and a reason a person can read.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from dataclasses import dataclass
+
+from starlette.websockets import WebSocket
+
+from crdt import AuthError, DocumentNotFound, Forbidden, ProtocolError, StorageError, decode
+from server.auth import Authenticator, ConnectRequest
+from server.channel import Channel, CloseCode, StarletteChannel
+from server.config import Settings
+from server.connection import Connection
+from server.metrics import Metrics
+from server.room import Room
+from server.rooms import RoomManager, ShuttingDown
+
+__all__ = ["DOCUMENT_ID", "Hub", "websocket_endpoint"]
+
+logger = logging.getLogger("gess.websocket")
+
+DOCUMENT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:~-]{0,199}")
+"""Document ids: 1 to 200 URL-safe characters, not starting with punctuation."""
+
+_TRUE = {"1", "true", "yes", "on"}
+
+
+@dataclass(frozen=True, slots=True)
+class Hub:
+    """What the endpoint needs from the running node."""
+
+    settings: Settings
+    metrics: Metrics
+    rooms: RoomManager
+    authenticate: Authenticator
+
+
+async def websocket_endpoint(websocket: WebSocket) -> None:
+    hub: Hub = websocket.app.state.hub
+    document_id: str = websocket.path_params["document_id"]
+    await websocket.accept()
+    channel = StarletteChannel(websocket)
+    hub.metrics.connections.inc()
+    try:
+        await _serve(hub, channel, websocket, document_id)
+    finally:
+        hub.metrics.connections.dec()
+
+
+async def _serve(hub: Hub, channel: Channel, websocket: WebSocket, document_id: str) -> None:
+    if not DOCUMENT_ID.fullmatch(document_id):
+        await channel.close(
+            CloseCode.MALFORMED,
+            "invalid document id: use 1-200 letters, digits and . _ : ~ -",
+        )
+        return
+    request = ConnectRequest(
+        document_id=document_id,
+        query=dict(websocket.query_params),
+        headers=dict(websocket.headers),
+        cookies=dict(websocket.cookies),
+    )
+    try:
+        principal = await hub.authenticate(request)
+    except DocumentNotFound:
+        await channel.close(CloseCode.NOT_FOUND, f"document {document_id} not found")
+        return
+    except Forbidden as exc:
+        await channel.close(CloseCode.FORBIDDEN, f"forbidden: {exc}")
+        return
+    except AuthError as exc:
+        await channel.close(CloseCode.UNAUTHENTICATED, f"not authenticated: {exc}")
+        return
+
+    connection = Connection(
+        channel,
+        principal,
+        hub.metrics,
+        wants_saved=request.query.get("saved", "").lower() in _TRUE,
+        queue_limit=hub.settings.send_queue_messages,
+    )
+    async with asyncio.TaskGroup() as tasks:
+        tasks.create_task(connection.run_writer())
+        try:
+            room = await hub.rooms.join(document_id, connection)
+        except ShuttingDown:
+            connection.close(CloseCode.GOING_AWAY, "server shutting down")
+            return
+        except StorageError:
+            connection.close(CloseCode.INTERNAL, "the document could not be loaded; try again")
+            return
+        try:
+            await _read(hub, channel, room, connection)
+        finally:
+            room.leave(connection)
+            connection.close(CloseCode.NORMAL, "")
+
+
+async def _read(hub: Hub, channel: Channel, room: Room, connection: Connection) -> None:
+    limit = hub.settings.max_message_bytes
+    metrics = hub.metrics
+    try:
+        async for data in channel:
+            metrics.messages_received.inc()
+            metrics.bytes_received.inc(len(data))
+            if len(data) > limit:
+                connection.close(
+                    CloseCode.TOO_LARGE,
+                    f"message of {len(data)} bytes exceeds the limit of {limit} bytes",
+                    drain=False,
+                )
+                return
+            await room.handle(connection, decode(data))
+            if connection.closing:
+                return
+    except ProtocolError as exc:
+        logger.info("document %s: closing a connection: %s", room.document_id, exc)
+        connection.close(CloseCode.MALFORMED, f"malformed message: {exc}", drain=False)

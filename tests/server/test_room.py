@@ -1,0 +1,249 @@
+"""Rooms in-process: durable before visible, merging, permissions, presence, lifecycle."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+
+import pytest
+from pycrdt import Doc, Text
+
+from crdt import (
+    Auth,
+    AwarenessEntry,
+    AwarenessMessage,
+    Document,
+    Message,
+    Saved,
+    StorageError,
+    SyncStep1,
+    SyncStep2,
+    SyncUpdate,
+    decode,
+    decode_awareness,
+    encode_awareness,
+)
+from server.channel import CloseCode, MemoryChannel
+from server.connection import Connection, Principal
+from server.metrics import Metrics
+from server.rooms import RoomManager
+from storage import MemoryStore
+
+EDITOR = Principal(user_id="u1", name="Editor", can_write=True)
+VIEWER = Principal(user_id="u2", name="Viewer", can_write=False)
+TIMEOUT = 5.0
+
+
+class GatedStore(MemoryStore):
+    """The in-memory store, with appends held until the test opens the gate."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.gate = asyncio.Event()
+        self.gate.set()
+        self.fail = False
+        self.appends = 0
+        self.loads = 0
+
+    async def load(self, document_id: str) -> list[bytes]:
+        self.loads += 1
+        await asyncio.sleep(0.01)  # let concurrent joins pile up on one load
+        return await super().load(document_id)
+
+    async def append(self, document_id: str, update: bytes) -> None:
+        await self.gate.wait()
+        if self.fail:
+            raise StorageError("disk full")
+        self.appends += 1
+        await super().append(document_id, update)
+
+
+class Client:
+    """A connection driven by the test: feed it messages, read what the room sent."""
+
+    def __init__(self, manager: RoomManager, metrics: Metrics, principal: Principal) -> None:
+        self.channel = MemoryChannel()
+        self.connection = Connection(self.channel, principal, metrics, wants_saved=True)
+        self.manager = manager
+        self.doc = Doc()
+        self.text = self.doc.get("text", type=Text)
+
+    async def recv(self) -> Message:
+        return decode(await asyncio.wait_for(self.channel.sent.get(), TIMEOUT))
+
+    async def recv_until(self, kind: type) -> Message:
+        while True:
+            message = await self.recv()
+            if isinstance(message, kind):
+                return message
+
+    def nothing_received(self) -> bool:
+        return self.channel.sent.empty()
+
+    def edit(self, index: int, value: str) -> bytes:
+        before = self.doc.get_state()
+        self.text.insert(index, value)
+        return self.doc.get_update(before)
+
+
+@pytest.fixture
+def metrics() -> Metrics:
+    return Metrics()
+
+
+@pytest.fixture
+def store() -> GatedStore:
+    return GatedStore()
+
+
+@pytest.fixture
+async def manager(store: GatedStore, metrics: Metrics) -> AsyncIterator[RoomManager]:
+    async with RoomManager(store, metrics, grace_seconds=0.1) as rooms:
+        yield rooms
+
+
+@contextlib.asynccontextmanager
+async def joined(manager: RoomManager, metrics: Metrics, principal: Principal = EDITOR):
+    client = Client(manager, metrics, principal)
+    async with asyncio.TaskGroup() as tasks:
+        tasks.create_task(client.connection.run_writer())
+        room = await manager.join("doc", client.connection)
+        assert isinstance(await client.recv(), SyncStep1)
+        try:
+            yield client, room
+        finally:
+            room.leave(client.connection)
+            client.connection.close(CloseCode.NORMAL, "")
+
+
+async def test_update_is_broadcast_only_after_commit(manager, metrics, store) -> None:
+    async with joined(manager, metrics) as (writer, room), joined(manager, metrics) as (reader, _):
+        store.gate.clear()
+        await room.handle(writer.connection, SyncUpdate(writer.edit(0, "hello")))
+        await asyncio.sleep(0.05)
+        assert reader.nothing_received(), "an uncommitted update was made visible"
+        assert str(room.document.ydoc.get("text", type=Text)) == ""
+
+        store.gate.set()
+        message = await reader.recv()
+        assert isinstance(message, SyncUpdate)
+        reader.doc.apply_update(message.update)
+        assert str(reader.text) == "hello"
+        saved = await writer.recv_until(Saved)
+        assert isinstance(saved, Saved) and saved.state_vector == room.document.state_vector()
+
+
+async def test_sync_during_pending_commit_gets_committed_state(manager, metrics, store) -> None:
+    async with joined(manager, metrics) as (writer, room), joined(manager, metrics) as (late, _):
+        store.gate.clear()
+        await room.handle(writer.connection, SyncUpdate(writer.edit(0, "abc")))
+        answer = asyncio.create_task(room.handle(late.connection, SyncStep1(Doc().get_state())))
+        await asyncio.sleep(0.05)
+        assert not answer.done(), "sync answered before the pending commit landed"
+        store.gate.set()
+        await answer
+        step2 = await late.recv_until(SyncStep2)
+        assert isinstance(step2, SyncStep2)
+        late.doc.apply_update(step2.update)
+        assert str(late.text) == "abc"
+
+
+async def test_burst_is_merged_into_one_broadcast(manager, metrics, store) -> None:
+    async with joined(manager, metrics) as (writer, room), joined(manager, metrics) as (reader, _):
+        store.gate.clear()
+        await room.handle(writer.connection, SyncUpdate(writer.edit(0, "x")))
+        await asyncio.sleep(0.01)  # the first update is now in flight
+        for i in range(50):
+            await room.handle(writer.connection, SyncUpdate(writer.edit(i + 1, "y")))
+        store.gate.set()
+        first = await reader.recv()
+        second = await reader.recv()
+        assert isinstance(first, SyncUpdate) and isinstance(second, SyncUpdate)
+        assert store.appends == 2
+        reader.doc.apply_update(first.update)
+        reader.doc.apply_update(second.update)
+        assert str(reader.text) == "x" + "y" * 50
+        assert reader.nothing_received()
+
+
+async def test_failed_commit_closes_writer_and_shows_nothing(manager, metrics, store) -> None:
+    async with joined(manager, metrics) as (writer, room), joined(manager, metrics) as (reader, _):
+        store.fail = True
+        await room.handle(writer.connection, SyncUpdate(writer.edit(0, "lost")))
+        await asyncio.wait_for(writer.channel.closed_event.wait(), TIMEOUT)
+        assert writer.channel.closed is not None
+        assert writer.channel.closed[0] == CloseCode.INTERNAL
+        assert "could not save" in writer.channel.closed[1]
+        assert reader.nothing_received()
+        assert str(room.document.ydoc.get("text", type=Text)) == ""
+        assert await MemoryStore.load(store, "doc") == []
+
+
+async def test_read_only_update_is_refused(manager, metrics, store) -> None:
+    async with joined(manager, metrics) as (editor, room):
+        async with joined(manager, metrics, VIEWER) as (viewer, _):
+            await room.handle(viewer.connection, SyncUpdate(viewer.edit(0, "nope")))
+            denied = await viewer.recv()
+            assert isinstance(denied, Auth) and "read-only" in denied.reason
+            await asyncio.sleep(0.05)
+            assert editor.nothing_received()
+            assert store.appends == 0
+
+
+async def test_awareness_is_relayed_and_removed_on_leave(manager, metrics) -> None:
+    async with joined(manager, metrics) as (alice, room):
+        async with joined(manager, metrics) as (bob, _):
+            state = AwarenessEntry(client_id=7, clock=1, state={"user": {"name": "Alice"}})
+            await room.handle(alice.connection, AwarenessMessage(encode_awareness([state])))
+            relayed = await bob.recv()
+            assert isinstance(relayed, AwarenessMessage)
+            assert decode_awareness(relayed.payload) == [state]
+
+            # Bob cannot overwrite or remove Alice's presence.
+            spoof = AwarenessEntry(client_id=7, clock=2, state=None)
+            await room.handle(bob.connection, AwarenessMessage(encode_awareness([spoof])))
+            await asyncio.sleep(0.02)
+            assert alice.nothing_received()
+
+            room.leave(alice.connection)
+            removal = await bob.recv()
+            assert isinstance(removal, AwarenessMessage)
+            assert decode_awareness(removal.payload) == [AwarenessEntry(7, 1, None)]
+
+
+async def test_concurrent_joins_load_once(manager, metrics, store) -> None:
+    clients = [Client(manager, metrics, EDITOR) for _ in range(30)]
+    rooms = await asyncio.gather(*(manager.join("doc", c.connection) for c in clients))
+    assert len({id(room) for room in rooms}) == 1
+    assert store.loads == 1
+
+
+async def test_idle_room_unloads_and_reloads_with_content(manager, metrics, store) -> None:
+    async with joined(manager, metrics) as (writer, room):
+        await room.handle(writer.connection, SyncUpdate(writer.edit(0, "kept")))
+        await writer.recv_until(Saved)
+    await asyncio.wait_for(room.wait_closed(), TIMEOUT)
+    assert "doc" not in manager.rooms
+    async with joined(manager, metrics) as (again, room2):
+        assert room2 is not room
+        assert store.loads == 2
+        text = Document(await MemoryStore.load(store, "doc")).ydoc.get("text", type=Text)
+        assert str(text) == "kept"
+
+
+async def test_shutdown_commits_pending_and_closes_with_1001(store, metrics) -> None:
+    async with RoomManager(store, metrics) as manager:
+        client = Client(manager, metrics, EDITOR)
+        async with asyncio.TaskGroup() as tasks:
+            tasks.create_task(client.connection.run_writer())
+            room = await manager.join("doc", client.connection)
+            store.gate.clear()
+            await room.handle(client.connection, SyncUpdate(client.edit(0, "late")))
+            closing = asyncio.create_task(manager.shutdown())
+            await asyncio.sleep(0.02)
+            store.gate.set()
+            await closing
+    assert client.channel.closed == (CloseCode.GOING_AWAY, "server shutting down")
+    text = Document(await MemoryStore.load(store, "doc")).ydoc.get("text", type=Text)
+    assert str(text) == "late"
