@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 from pycrdt import Doc, Text
@@ -66,7 +67,7 @@ class Client:
         self.channel = MemoryChannel()
         self.connection = Connection(self.channel, principal, metrics, wants_saved=True)
         self.manager = manager
-        self.doc = Doc()
+        self.doc: Doc[Any] = Doc()
         self.text = self.doc.get("text", type=Text)
 
     async def recv(self) -> Message:
