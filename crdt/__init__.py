@@ -7,6 +7,7 @@ from crdt.errors import (
     CollabError,
     DocumentNotFound,
     Forbidden,
+    PoisonedUpdate,
     ProtocolError,
     StorageError,
 )
@@ -25,6 +26,7 @@ from crdt.protocol import (
     decode,
     encode,
 )
+from crdt.state_vector import decode_state_vector, encode_state_vector
 
 __all__ = [
     "EMPTY_UPDATE",
@@ -40,6 +42,7 @@ __all__ = [
     "Forbidden",
     "Message",
     "MessageType",
+    "PoisonedUpdate",
     "ProtocolError",
     "QueryAwareness",
     "Saved",
@@ -50,8 +53,10 @@ __all__ = [
     "SyncUpdate",
     "decode",
     "decode_awareness",
+    "decode_state_vector",
     "encode",
     "encode_awareness",
+    "encode_state_vector",
     "merge_updates",
     "validate_update",
 ]

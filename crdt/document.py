@@ -8,7 +8,7 @@ from typing import Any
 from pycrdt import Doc, get_state
 from pycrdt import merge_updates as _merge_updates
 
-from crdt.errors import ProtocolError
+from crdt.errors import PoisonedUpdate, ProtocolError
 
 __all__ = ["EMPTY_UPDATE", "Document", "merge_updates", "validate_update"]
 
@@ -70,6 +70,8 @@ class Document:
         """Apply a Yjs v1 update.
 
         Raises:
+            PoisonedUpdate: the engine failed halfway; the document may hold part of the
+                update and must be rebuilt before it is read again.
             ProtocolError: the update cannot be decoded; the document is unchanged.
         """
         if update == EMPTY_UPDATE:
@@ -78,6 +80,12 @@ class Document:
             self._doc.apply_update(update)
         except ValueError as exc:
             raise ProtocolError("invalid document update") from exc
+        except BaseException as exc:
+            # Yrs panics on some hostile updates that decode fine; pyo3 raises its
+            # PanicException, a BaseException that cannot be imported by name.
+            if type(exc).__name__ != "PanicException":
+                raise
+            raise PoisonedUpdate("the update could not be applied to this document") from exc
 
     def state_vector(self) -> bytes:
         """The encoded state vector: how far this document has seen each client."""

@@ -11,6 +11,7 @@ __all__ = [
     "CollabError",
     "DocumentNotFound",
     "Forbidden",
+    "PoisonedUpdate",
     "ProtocolError",
     "StorageError",
 ]
@@ -22,6 +23,14 @@ class CollabError(Exception):
 
 class ProtocolError(CollabError):
     """Bytes from a peer do not form a valid message, update or state vector."""
+
+
+class PoisonedUpdate(ProtocolError):
+    """The CRDT engine failed while integrating an update that decoded fine.
+
+    Part of the update may have been applied: the document must be rebuilt from a trusted
+    source (its committed state) before anyone reads it again.
+    """
 
 
 class AuthError(CollabError):

@@ -233,12 +233,17 @@ class ClientSession:
         message: Message = decode(data)
         match message:
             case SyncStep1(state_vector):
+                committed = decode_state_vector(state_vector)
                 try:
                     diff = self.doc.get_update(state_vector)
                 except ValueError as exc:
                     raise ProtocolError("invalid state vector in sync step 1") from exc
                 connection.outgoing.append(encode(SyncStep2(diff)))
                 connection.pending.clear()
+                # A GESS server shows only committed state (durable before visible), so its
+                # step 1 acknowledges like a Saved: an edit whose Saved was lost with the
+                # connection is known saved after the reconnection, where no Saved will come.
+                self._acknowledge(committed)
                 self._became_synced(connection, replied=True)
             case SyncStep2(update):
                 self._apply_remote(update)
@@ -253,12 +258,15 @@ class ClientSession:
                 self.permission_denied = reason
                 self._events.append(PermissionDenied(reason))
             case Saved(state_vector):
-                for client_id, clock in decode_state_vector(state_vector).items():
-                    if clock > self._saved.get(client_id, 0):
-                        self._saved[client_id] = clock
-                self._events.append(SavedUpTo(dict(self._saved)))
+                self._acknowledge(decode_state_vector(state_vector))
             case Event(data=event):
                 self._events.append(ServerEvent(event))
+
+    def _acknowledge(self, clocks: dict[int, int]) -> None:
+        for client_id, clock in clocks.items():
+            if clock > self._saved.get(client_id, 0):
+                self._saved[client_id] = clock
+        self._events.append(SavedUpTo(dict(self._saved)))
 
     def _became_synced(
         self, connection: _Connection, *, replied: bool = False, received_step2: bool = False
@@ -284,6 +292,12 @@ class ClientSession:
                 self.doc.apply_update(update)
         except ValueError as exc:
             raise ProtocolError("invalid document update from the server") from exc
+        except BaseException as exc:
+            # yrs panics on some malformed updates; pyo3 raises that as PanicException, a
+            # BaseException that no module exports under a stable name.
+            if type(exc).__name__ == "PanicException":
+                raise ProtocolError("invalid document update from the server") from exc
+            raise
         finally:
             self._applying_remote = False
 

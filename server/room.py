@@ -1,18 +1,26 @@
 """A room: one loaded document, the clients editing it, and the commit loop between them.
 
-The hot path of one edit (DESIGN.md): a writer's update is validated and queued; the room's
-commit loop hands everything queued since the last commit to the store as one merged update,
-and only once the store has committed it is the update applied to the room's document,
-broadcast to the other clients (encoded once) and acknowledged to its writers with a Saved
-message. The room's document therefore only ever holds committed state, so whatever a client
-is sent (a broadcast or a sync answer) survives a crash.
+The hot path of one edit (DESIGN.md): a writer's update is applied to the room's document
+(which is how it is validated: Yrs can fail on updates that decode fine, and such an update
+must never reach the log) and queued; the room's commit loop hands everything queued since the
+last commit to the store as one merged update, and only once the store has committed it is
+the update broadcast to the other clients (encoded once) and acknowledged to its writers with
+a Saved message.
+
+The document is therefore ahead of the log by the pending updates, and nothing may read it
+while any are pending: a sync answer *holds* the room (new updates wait at the door), lets the
+pending ones commit, answers, and releases. Whatever a client is sent survives a crash. When
+the document cannot be trusted (a commit failed, or Yrs failed halfway through an update) it
+is rebuilt from the store under the same hold.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
+from collections.abc import AsyncIterator
 from enum import Enum, auto
 
 from crdt import (
@@ -21,6 +29,7 @@ from crdt import (
     Document,
     Event,
     Message,
+    PoisonedUpdate,
     ProtocolError,
     QueryAwareness,
     Saved,
@@ -29,8 +38,10 @@ from crdt import (
     SyncStep2,
     SyncUpdate,
     decode_awareness,
+    decode_state_vector,
     encode,
     encode_awareness,
+    encode_state_vector,
     merge_updates,
     validate_update,
 )
@@ -81,6 +92,7 @@ class Room:
         self.state = RoomState.OPEN
         self.idle_since: float | None = time.monotonic()
         self._document = document
+        self._committed_clocks = decode_state_vector(document.state_vector())
         self._store = store
         self._metrics = metrics
         self._max_pending_bytes = max_pending_bytes
@@ -94,15 +106,31 @@ class Room:
         self._wakeup = asyncio.Event()
         self._progress = asyncio.Condition()
         self._closed = asyncio.Event()
+        self._door = asyncio.Event()
+        """Set while updates may enter the document; cleared while a hold reads it."""
+        self._door.set()
+        self._holds = asyncio.Lock()
+        self._needs_rebuild = False
 
     @property
     def connections(self) -> frozenset[Connection]:
         return frozenset(self._connections)
 
-    @property
-    def document(self) -> Document:
-        """The committed document (read it; never write to it directly)."""
-        return self._document
+    @contextlib.asynccontextmanager
+    async def committed(self) -> AsyncIterator[Document]:
+        """Hold the room and yield its document once it equals what the store has committed.
+
+        Updates that arrive meanwhile wait; keep the hold short. Never write to the document.
+        """
+        async with self._holds:
+            self._door.clear()
+            try:
+                await self._wait_settled(self._received)
+                if self._needs_rebuild:
+                    await self._rebuild()
+                yield self._document
+            finally:
+                self._door.set()
 
     @property
     def idle(self) -> bool:
@@ -151,10 +179,8 @@ class Room:
         """
         match message:
             case SyncStep1(state_vector):
-                # Answer with committed state only, and with everything received before this
-                # request committed, so the client sees its earlier edits' effects settle.
-                await self._wait_settled(self._received)
-                connection.send(encode(SyncStep2(self._document.diff(state_vector))))
+                async with self.committed() as document:
+                    connection.send(encode(SyncStep2(document.diff(state_vector))))
             case SyncStep2(update) | SyncUpdate(update):
                 await self._receive_update(connection, update)
             case AwarenessMessage(payload):
@@ -169,13 +195,20 @@ class Room:
         if not connection.principal.can_write:
             connection.send(encode(Auth("permission denied: this connection is read-only")))
             return
-        validate_update(update)
-        if update == EMPTY_UPDATE or self.state is not RoomState.OPEN:
-            # A closing room commits what it has; the client resends the rest on reconnect.
+        if update == EMPTY_UPDATE:
             return
         if self._pending_bytes >= self._max_pending_bytes:
             # The store is behind: stop reading from this writer until it catches up.
             await self._wait_settled(self._received)
+        await self._door.wait()
+        if self.state is not RoomState.OPEN:
+            # A closing room commits what it has; the client resends the rest on reconnect.
+            return
+        try:
+            self._document.apply_update(update)
+        except PoisonedUpdate:
+            self._taint()
+            raise
         self._pending.append((connection, update))
         self._pending_bytes += len(update)
         self._received += 1
@@ -207,6 +240,10 @@ class Room:
         """Commit pending updates until the room is closed; owned by the room manager."""
         while True:
             if not self._pending:
+                if self._needs_rebuild:
+                    async with self.committed():
+                        pass
+                    continue
                 if self.state is not RoomState.OPEN:
                     return
                 self._wakeup.clear()
@@ -229,6 +266,8 @@ class Room:
             await self._store.append(self.document_id, merged)
         except (StorageError, ProtocolError) as exc:
             logger.error("document %s: %d updates not saved: %s", self.document_id, len(batch), exc)
+            # The document holds updates the store does not: rebuild it before anyone reads it.
+            self._taint()
             for writer in writers:
                 writer.close(
                     CloseCode.INTERNAL,
@@ -237,13 +276,16 @@ class Room:
                 )
             return
         self._metrics.commit_seconds.observe(time.perf_counter() - started)
-        self._document.apply_update(merged)
         message = encode(SyncUpdate(merged))
         if len(writers) == 1:
             self._broadcast(message, next(iter(writers)))
         else:
             self._broadcast(message)
-        saved = encode(Saved(self._document.state_vector()))
+        clocks = self._committed_clocks
+        for client_id, clock in decode_state_vector(validate_update(merged)).items():
+            if clock > clocks.get(client_id, 0):
+                clocks[client_id] = clock
+        saved = encode(Saved(encode_state_vector(clocks)))
         for writer in writers:
             if writer.wants_saved:
                 writer.send(saved)
@@ -255,6 +297,24 @@ class Room:
             await self._progress.wait_for(
                 lambda: self._settled >= target or self.state is RoomState.CLOSED
             )
+
+    def _taint(self) -> None:
+        self._needs_rebuild = True
+        self._door.clear()
+        self._wakeup.set()
+
+    async def _rebuild(self) -> None:
+        """Reload the document from the store; call with the room held and nothing pending."""
+        logger.warning("document %s: rebuilding from the store", self.document_id)
+        document = Document()
+        for update in await self._store.load(self.document_id):
+            try:
+                document.apply_update(update)
+            except ProtocolError:
+                logger.error("document %s: skipping a corrupt stored update", self.document_id)
+        self._document = document
+        self._committed_clocks = decode_state_vector(document.state_vector())
+        self._needs_rebuild = False
 
     def _broadcast(self, data: bytes, exclude: Connection | None = None) -> None:
         targets = self._connections if exclude is None else self._connections - {exclude}

@@ -16,6 +16,7 @@ from crdt import (
     AwarenessMessage,
     Document,
     Message,
+    PoisonedUpdate,
     Saved,
     StorageError,
     SyncStep1,
@@ -124,7 +125,6 @@ async def test_update_is_broadcast_only_after_commit(manager, metrics, store) ->
         await room.handle(writer.connection, SyncUpdate(writer.edit(0, "hello")))
         await asyncio.sleep(0.05)
         assert reader.nothing_received(), "an uncommitted update was made visible"
-        assert str(room.document.ydoc.get("text", type=Text)) == ""
 
         store.gate.set()
         message = await reader.recv()
@@ -132,7 +132,7 @@ async def test_update_is_broadcast_only_after_commit(manager, metrics, store) ->
         reader.doc.apply_update(message.update)
         assert str(reader.text) == "hello"
         saved = await writer.recv_until(Saved)
-        assert isinstance(saved, Saved) and saved.state_vector == room.document.state_vector()
+        assert isinstance(saved, Saved) and saved.state_vector == writer.doc.get_state()
 
 
 async def test_sync_during_pending_commit_gets_committed_state(manager, metrics, store) -> None:
@@ -177,8 +177,28 @@ async def test_failed_commit_closes_writer_and_shows_nothing(manager, metrics, s
         assert writer.channel.closed[0] == CloseCode.INTERNAL
         assert "could not save" in writer.channel.closed[1]
         assert reader.nothing_received()
-        assert str(room.document.ydoc.get("text", type=Text)) == ""
         assert await MemoryStore.load(store, "doc") == []
+        # The room rebuilt its document from the store: the lost edit is not served.
+        store.fail = False
+        async with room.committed() as document:
+            assert str(document.ydoc.get("text", type=Text)) == ""
+
+
+async def test_update_that_breaks_yrs_closes_sender_and_rebuilds(manager, metrics, store) -> None:
+    async with joined(manager, metrics) as (writer, room), joined(manager, metrics) as (reader, _):
+        writer.doc = Doc(client_id=1)  # the hostile update below targets client 1's content
+        writer.text = writer.doc.get("text", type=Text)
+        await room.handle(writer.connection, SyncUpdate(writer.edit(0, "base")))
+        await writer.recv_until(Saved)
+        # Decodes fine, then makes Yrs 0.28 panic when the document has content.
+        hostile = bytes.fromhex("018080800001cc9402000401047465787406c39df2a3a09000")
+        with pytest.raises(PoisonedUpdate):
+            await room.handle(reader.connection, SyncUpdate(hostile))
+        await room.handle(writer.connection, SyncUpdate(writer.edit(4, "!")))
+        await writer.recv_until(Saved)
+        async with room.committed() as document:
+            assert str(document.ydoc.get("text", type=Text)) == "base!"
+        assert b"".join(await MemoryStore.load(store, "doc")).find(hostile) == -1
 
 
 async def test_read_only_update_is_refused(manager, metrics, store) -> None:
