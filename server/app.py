@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import secrets
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 
@@ -12,8 +14,10 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
 
 from server.auth import Authenticator, allow_guests
+from server.broker import Broker, MemoryBroker, RedisBroker
 from server.config import Settings
 from server.metrics import Metrics
+from server.room import RoomServices
 from server.rooms import RoomManager
 from server.websocket import Hub, websocket_endpoint
 from storage import DocumentStore, SqlStore, create_engine, default_sqlite_url, upgrade_database
@@ -62,12 +66,30 @@ def create_app(
                         on_commit=metrics.record_store_commit,
                     )
                 )
+            broker: Broker
+            if settings.redis_url is None:
+                broker = MemoryBroker()
+            else:
+                redis = await stack.enter_async_context(RedisBroker(settings.redis_url, metrics))
+                try:
+                    async with asyncio.timeout(5.0):
+                        await redis.wait_connected()
+                except TimeoutError:
+                    logger.warning("Redis is unreachable; serving local clients until it is back")
+                broker = redis
+            app.state.broker = broker
+            services = RoomServices(
+                store=active,
+                broker=broker,
+                metrics=metrics,
+                origin=f"{settings.node_id}/{secrets.token_hex(4)}",
+                max_pending_bytes=settings.max_pending_bytes,
+            )
             rooms = await stack.enter_async_context(
                 RoomManager(
-                    active,
-                    metrics,
+                    services,
                     grace_seconds=settings.room_grace_seconds,
-                    max_pending_bytes=settings.max_pending_bytes,
+                    presence_timeout=settings.presence_timeout_seconds,
                 )
             )
             app.state.hub = Hub(settings, metrics, rooms, authenticate)
@@ -76,7 +98,12 @@ def create_app(
             logger.info("node %s stopping: committing pending edits", settings.node_id)
 
     async def healthz(request: Request) -> Response:
-        return JSONResponse({"status": "ok", "node_id": settings.node_id})
+        body: dict[str, object] = {"status": "ok", "node_id": settings.node_id}
+        broker = request.app.state.broker
+        if isinstance(broker, RedisBroker):
+            # Without Redis a node still serves its clients: report it, stay healthy.
+            body["redis"] = "connected" if broker.connected else "down"
+        return JSONResponse(body)
 
     async def metrics_endpoint(request: Request) -> Response:
         return Response(metrics.render(), media_type="text/plain; version=0.0.4; charset=utf-8")

@@ -27,6 +27,8 @@ class Settings:
     data_dir: Path = Path("gess-data")
     database_url: str | None = None
     """None: the embedded default, SQLite at ``data_dir/gess.db``."""
+    redis_url: str | None = None
+    """None: one node, in-memory broker. Otherwise Redis pub/sub between nodes."""
     log_level: str = "info"
     node_id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
     max_message_bytes: int = 16 * 1024 * 1024
@@ -37,6 +39,8 @@ class Settings:
     """How long a room with no connection stays loaded before it is unloaded."""
     compact_threshold: int = 500
     """Log entries of one document that trigger folding them into a snapshot."""
+    presence_timeout_seconds: float = 30.0
+    """Presence relayed from another node disappears if not renewed this long (Yjs: 30 s)."""
     max_pending_bytes: int = 64 * 1024 * 1024
     """Uncommitted bytes a room holds before it stops reading from its writers."""
 
@@ -71,6 +75,12 @@ _OPTIONS: tuple[tuple[str, str, type, str], ...] = (
         str,
         "sqlite+aiosqlite:///PATH or postgresql+asyncpg://USER@HOST/DB "
         "(default: SQLite under the data directory)",
+    ),
+    (
+        "--redis-url",
+        "redis_url",
+        str,
+        "redis://HOST:PORT/DB to share documents with other nodes (default: one node)",
     ),
     ("--log-level", "log_level", str, "critical, error, warning, info or debug (default info)"),
     ("--node-id", "node_id", str, "name of this node in logs and /healthz (default: random)"),

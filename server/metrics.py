@@ -57,6 +57,32 @@ class Metrics:
             buckets=(1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024),
             registry=r,
         )
+        self.pubsub_published = Counter(
+            "gess_pubsub_published", "Envelopes published to other nodes", registry=r
+        )
+        self.pubsub_publish_failures = Counter(
+            "gess_pubsub_publish_failures",
+            "Envelopes that could not be published (Redis unreachable)",
+            registry=r,
+        )
+        self.pubsub_received = Counter(
+            "gess_pubsub_received", "Envelopes received from other nodes", registry=r
+        )
+        self.pubsub_gaps = Counter(
+            "gess_pubsub_gaps",
+            "Times a room noticed missed envelopes from another node",
+            registry=r,
+        )
+        self.pubsub_catchups = Counter(
+            "gess_pubsub_catchups",
+            "Catch-ups from the database (after a gap, a Redis outage, or a room load)",
+            registry=r,
+        )
+        self.redis_connected = Gauge(
+            "gess_redis_connected",
+            "1 while the node's Redis subscription is connected (absent without --redis-url)",
+            registry=r,
+        )
         self.disconnects = Counter(
             "gess_disconnects",
             "Connections the server closed, by reason",

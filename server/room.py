@@ -4,14 +4,15 @@ The hot path of one edit (DESIGN.md): a writer's update is applied to the room's
 (which is how it is validated: Yrs can fail on updates that decode fine, and such an update
 must never reach the log) and queued; the room's commit loop hands everything queued since the
 last commit to the store as one merged update, and only once the store has committed it is
-the update broadcast to the other clients (encoded once) and acknowledged to its writers with
-a Saved message.
+the update broadcast to the other clients (encoded once), published to the other nodes, and
+acknowledged to its writers with a Saved message.
 
 The document is therefore ahead of the log by the pending updates, and nothing may read it
 while any are pending: a sync answer *holds* the room (new updates wait at the door), lets the
 pending ones commit, answers, and releases. Whatever a client is sent survives a crash. When
 the document cannot be trusted (a commit failed, or Yrs failed halfway through an update) it
-is rebuilt from the store under the same hold.
+is rebuilt from the store under the same hold; when envelopes from other nodes were lost, the
+room catches up from the store the same way.
 """
 
 from __future__ import annotations
@@ -21,10 +22,13 @@ import contextlib
 import logging
 import time
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from enum import Enum, auto
 
 from crdt import (
     EMPTY_UPDATE,
+    Auth,
+    AwarenessEntry,
     AwarenessMessage,
     Document,
     Event,
@@ -45,19 +49,17 @@ from crdt import (
     merge_updates,
     validate_update,
 )
-from crdt.awareness import AwarenessEntry, AwarenessRegistry
-from crdt.protocol import Auth
+from crdt.relay import Envelope, EnvelopeKind
+from server.broker import Broker
 from server.channel import CloseCode
 from server.connection import Connection, broadcast
 from server.metrics import Metrics
+from server.presence import Presence
 from storage import DocumentStore
 
-__all__ = ["Room", "RoomState"]
+__all__ = ["Room", "RoomServices", "RoomState"]
 
 logger = logging.getLogger("gess.room")
-
-MAX_AWARENESS_IDS = 64
-"""Awareness client ids one connection may control (a Yjs client uses one)."""
 
 
 class RoomState(Enum):
@@ -68,41 +70,44 @@ class RoomState(Enum):
     CLOSED = auto()
 
 
+@dataclass(frozen=True, slots=True)
+class RoomServices:
+    """What every room of a node shares."""
+
+    store: DocumentStore
+    broker: Broker
+    metrics: Metrics
+    origin: str
+    """This node's name in envelopes: node id and boot, unique per process."""
+    max_pending_bytes: int = 64 * 1024 * 1024
+    """Uncommitted bytes beyond which writers wait for a commit."""
+
+
 class Room:
     """One document and its connections.
 
     Args:
         document_id: the document's id.
-        document: the document as loaded from the store (committed state only).
-        store: where updates are committed.
-        metrics: the node's metrics.
-        max_pending_bytes: uncommitted bytes beyond which writers wait for a commit.
+        document: the document as loaded from the store.
+        services: the node's store, broker and metrics.
     """
 
-    def __init__(
-        self,
-        document_id: str,
-        document: Document,
-        store: DocumentStore,
-        metrics: Metrics,
-        *,
-        max_pending_bytes: int = 64 * 1024 * 1024,
-    ) -> None:
+    def __init__(self, document_id: str, document: Document, services: RoomServices) -> None:
         self.document_id = document_id
         self.state = RoomState.OPEN
         self.idle_since: float | None = time.monotonic()
+        self._services = services
+        self._metrics = services.metrics
         self._document = document
         self._committed_clocks = decode_state_vector(document.state_vector())
-        self._store = store
-        self._metrics = metrics
-        self._max_pending_bytes = max_pending_bytes
         self._connections: set[Connection] = set()
-        self._awareness = AwarenessRegistry()
-        self._awareness_owner: dict[int, Connection] = {}
+        self._presence = Presence()
         self._pending: list[tuple[Connection, bytes]] = []
         self._pending_bytes = 0
         self._received = 0
         self._settled = 0
+        self._sequence = 0
+        self._seen: dict[str, int] = {}
         self._wakeup = asyncio.Event()
         self._progress = asyncio.Condition()
         self._closed = asyncio.Event()
@@ -111,10 +116,18 @@ class Room:
         self._door.set()
         self._holds = asyncio.Lock()
         self._needs_rebuild = False
+        self._needs_catch_up = False
+        self._deferred: list[bytes] | None = None
+        """While rebuilding: updates from other nodes, applied to the new document after."""
 
     @property
     def connections(self) -> frozenset[Connection]:
         return frozenset(self._connections)
+
+    @property
+    def idle(self) -> bool:
+        """No connection and nothing waiting to be committed."""
+        return not self._connections and self._received == self._settled
 
     @contextlib.asynccontextmanager
     async def committed(self) -> AsyncIterator[Document]:
@@ -132,11 +145,6 @@ class Room:
             finally:
                 self._door.set()
 
-    @property
-    def idle(self) -> bool:
-        """No connection and nothing waiting to be committed."""
-        return not self._connections and self._received == self._settled
-
     # -- connections ---------------------------------------------------------------------------
 
     def join(self, connection: Connection) -> None:
@@ -150,7 +158,7 @@ class Room:
         self._connections.add(connection)
         self.idle_since = None
         connection.send(encode(SyncStep1(self._document.state_vector())))
-        states = self._awareness.states()
+        states = self._presence.states()
         if states:
             connection.send(encode(AwarenessMessage(encode_awareness(states))))
 
@@ -159,16 +167,11 @@ class Room:
         if connection not in self._connections:
             return
         self._connections.discard(connection)
-        for client_id in connection.awareness_ids:
-            if self._awareness_owner.get(client_id) is connection:
-                del self._awareness_owner[client_id]
-        removed = self._awareness.remove(connection.awareness_ids)
-        if removed:
-            self._broadcast(encode(AwarenessMessage(encode_awareness(removed))))
+        self._share_presence(self._presence.leave(connection))
         if not self._connections:
             self.idle_since = time.monotonic()
 
-    # -- messages ------------------------------------------------------------------------------
+    # -- messages from clients ------------------------------------------------------------------
 
     async def handle(self, connection: Connection, message: Message) -> None:
         """Act on one message from a connection.
@@ -184,9 +187,10 @@ class Room:
             case SyncStep2(update) | SyncUpdate(update):
                 await self._receive_update(connection, update)
             case AwarenessMessage(payload):
-                self._receive_awareness(connection, decode_awareness(payload))
+                changed = self._presence.local(connection, decode_awareness(payload))
+                self._share_presence(changed, exclude=connection)
             case QueryAwareness():
-                states = self._awareness.states()
+                states = self._presence.states()
                 connection.send(encode(AwarenessMessage(encode_awareness(states))))
             case Auth() | Saved() | Event():
                 raise ProtocolError(f"clients may not send {type(message).__name__} messages")
@@ -197,7 +201,7 @@ class Room:
             return
         if update == EMPTY_UPDATE:
             return
-        if self._pending_bytes >= self._max_pending_bytes:
+        if self._pending_bytes >= self._services.max_pending_bytes:
             # The store is behind: stop reading from this writer until it catches up.
             await self._wait_settled(self._received)
         await self._door.wait()
@@ -207,7 +211,7 @@ class Room:
         try:
             self._document.apply_update(update)
         except PoisonedUpdate:
-            self._taint()
+            self._request(rebuild=True)
             raise
         self._pending.append((connection, update))
         self._pending_bytes += len(update)
@@ -215,24 +219,67 @@ class Room:
         self._metrics.updates_pending.inc()
         self._wakeup.set()
 
-    def _receive_awareness(self, connection: Connection, entries: list[AwarenessEntry]) -> None:
-        mine = []
-        for entry in entries:
-            owner = self._awareness_owner.get(entry.client_id)
-            if owner is None:
-                if len(connection.awareness_ids) >= MAX_AWARENESS_IDS:
-                    raise ProtocolError(
-                        f"a connection may announce at most {MAX_AWARENESS_IDS} awareness ids"
-                    )
-                self._awareness_owner[entry.client_id] = connection
-                connection.awareness_ids.add(entry.client_id)
-            elif owner is not connection:
-                # Another client's presence is not this client's to change.
-                continue
-            mine.append(entry)
-        accepted = self._awareness.apply(mine)
-        if accepted:
-            self._broadcast(encode(AwarenessMessage(encode_awareness(accepted))), connection)
+    def _share_presence(
+        self, changed: list[AwarenessEntry], exclude: Connection | None = None
+    ) -> None:
+        if not changed:
+            return
+        payload = encode_awareness(changed)
+        self._broadcast(encode(AwarenessMessage(payload)), exclude)
+        self._publish(EnvelopeKind.AWARENESS, payload)
+
+    # -- envelopes from other nodes -------------------------------------------------------------
+
+    def deliver(self, envelope: Envelope) -> None:
+        """Take an envelope another node published for this document (already committed)."""
+        last = self._seen.get(envelope.origin)
+        if last is not None and envelope.sequence != last + 1:
+            logger.warning(
+                "document %s: missed envelopes %d..%d from %s; catching up",
+                self.document_id,
+                last + 1,
+                envelope.sequence - 1,
+                envelope.origin,
+            )
+            self._metrics.pubsub_gaps.inc()
+            self._request(catch_up=True)
+        self._seen[envelope.origin] = envelope.sequence
+        if envelope.kind is EnvelopeKind.UPDATE:
+            self._apply_remote(envelope.payload)
+        elif envelope.kind is EnvelopeKind.AWARENESS:
+            try:
+                entries = decode_awareness(envelope.payload)
+            except ProtocolError as exc:
+                logger.error(
+                    "document %s: bad presence from %s: %s", self.document_id, envelope.origin, exc
+                )
+                return
+            changed = self._presence.remote(entries, time.monotonic())
+            if changed:
+                self._broadcast(encode(AwarenessMessage(encode_awareness(changed))))
+
+    def _apply_remote(self, update: bytes) -> None:
+        if self._deferred is not None:
+            self._deferred.append(update)
+            return
+        try:
+            self._document.apply_update(update)
+        except PoisonedUpdate:
+            self._request(rebuild=True)
+        except ProtocolError as exc:
+            logger.error("document %s: bad update from another node: %s", self.document_id, exc)
+            return
+        self._broadcast(encode(SyncUpdate(update)))
+
+    def expire_presence(self, timeout: float) -> None:
+        """Drop presence from other nodes that was not renewed within ``timeout`` seconds."""
+        removed = self._presence.expire(time.monotonic(), timeout)
+        if removed:
+            self._broadcast(encode(AwarenessMessage(encode_awareness(removed))))
+
+    def catch_up(self) -> None:
+        """Ask the commit loop to merge in whatever the store has that this room lacks."""
+        self._request(catch_up=True)
 
     # -- commit loop ---------------------------------------------------------------------------
 
@@ -240,9 +287,10 @@ class Room:
         """Commit pending updates until the room is closed; owned by the room manager."""
         while True:
             if not self._pending:
-                if self._needs_rebuild:
-                    async with self.committed():
-                        pass
+                if self._needs_rebuild or self._needs_catch_up:
+                    async with self.committed() as document:
+                        if self._needs_catch_up:
+                            await self._catch_up(document)
                     continue
                 if self.state is not RoomState.OPEN:
                     return
@@ -263,11 +311,11 @@ class Room:
         started = time.perf_counter()
         try:
             merged = merge_updates([update for _, update in batch])
-            await self._store.append(self.document_id, merged)
+            await self._services.store.append(self.document_id, merged)
         except (StorageError, ProtocolError) as exc:
             logger.error("document %s: %d updates not saved: %s", self.document_id, len(batch), exc)
             # The document holds updates the store does not: rebuild it before anyone reads it.
-            self._taint()
+            self._request(rebuild=True)
             for writer in writers:
                 writer.close(
                     CloseCode.INTERNAL,
@@ -277,10 +325,8 @@ class Room:
             return
         self._metrics.commit_seconds.observe(time.perf_counter() - started)
         message = encode(SyncUpdate(merged))
-        if len(writers) == 1:
-            self._broadcast(message, next(iter(writers)))
-        else:
-            self._broadcast(message)
+        self._broadcast(message, next(iter(writers)) if len(writers) == 1 else None)
+        self._publish(EnvelopeKind.UPDATE, merged)
         clocks = self._committed_clocks
         for client_id, clock in decode_state_vector(validate_update(merged)).items():
             if clock > clocks.get(client_id, 0):
@@ -298,23 +344,48 @@ class Room:
                 lambda: self._settled >= target or self.state is RoomState.CLOSED
             )
 
-    def _taint(self) -> None:
-        self._needs_rebuild = True
-        self._door.clear()
+    def _request(self, *, rebuild: bool = False, catch_up: bool = False) -> None:
+        if rebuild:
+            self._needs_rebuild = True
+            self._door.clear()  # nothing more goes into a document that cannot be trusted
+        if catch_up:
+            self._needs_catch_up = True
         self._wakeup.set()
 
     async def _rebuild(self) -> None:
         """Reload the document from the store; call with the room held and nothing pending."""
         logger.warning("document %s: rebuilding from the store", self.document_id)
-        document = Document()
-        for update in await self._store.load(self.document_id):
-            try:
-                document.apply_update(update)
-            except ProtocolError:
-                logger.error("document %s: skipping a corrupt stored update", self.document_id)
+        self._deferred = []
+        try:
+            document = Document()
+            for update in await self._services.store.load(self.document_id):
+                _apply_stored(document, update, self.document_id)
+        finally:
+            deferred, self._deferred = self._deferred, None
+        for update in deferred:
+            _apply_stored(document, update, self.document_id)
         self._document = document
         self._committed_clocks = decode_state_vector(document.state_vector())
         self._needs_rebuild = False
+
+    async def _catch_up(self, document: Document) -> None:
+        self._needs_catch_up = False
+        self._metrics.pubsub_catchups.inc()
+        before = document.state_vector()
+        for update in await self._services.store.load(self.document_id):
+            _apply_stored(document, update, self.document_id)
+        for client_id, clock in decode_state_vector(document.state_vector()).items():
+            if clock > self._committed_clocks.get(client_id, 0):
+                self._committed_clocks[client_id] = clock
+        # Deletions do not move the state vector, so the diff carries the whole delete set.
+        diff = document.diff(before)
+        if diff != EMPTY_UPDATE:
+            self._broadcast(encode(SyncUpdate(diff)))
+
+    def _publish(self, kind: EnvelopeKind, payload: bytes) -> None:
+        self._sequence += 1
+        envelope = Envelope(kind, self._services.origin, self._sequence, payload)
+        self._services.broker.publish(self.document_id, envelope)
 
     def _broadcast(self, data: bytes, exclude: Connection | None = None) -> None:
         targets = self._connections if exclude is None else self._connections - {exclude}
@@ -344,3 +415,10 @@ class Room:
 
     async def wait_closed(self) -> None:
         await self._closed.wait()
+
+
+def _apply_stored(document: Document, update: bytes, document_id: str) -> None:
+    try:
+        document.apply_update(update)
+    except ProtocolError:
+        logger.error("document %s: skipping a corrupt stored update", document_id)

@@ -10,9 +10,7 @@ from types import TracebackType
 from crdt import CollabError, Document, ProtocolError, StorageError
 from server.channel import CloseCode
 from server.connection import Connection
-from server.metrics import Metrics
-from server.room import Room, RoomState
-from storage import DocumentStore
+from server.room import Room, RoomServices, RoomState
 
 __all__ = ["RoomManager", "ShuttingDown"]
 
@@ -31,24 +29,24 @@ class RoomManager:
     with :attr:`CloseCode.GOING_AWAY`.
 
     Args:
-        store: where documents are loaded from and committed to.
-        metrics: the node's metrics.
+        services: the store, broker and metrics every room uses.
         grace_seconds: how long an idle room stays loaded (a reconnecting client finds it warm).
-        max_pending_bytes: passed to each room.
+        presence_timeout: how long presence relayed from another node lives unless renewed.
     """
 
     def __init__(
         self,
-        store: DocumentStore,
-        metrics: Metrics,
+        services: RoomServices,
         *,
         grace_seconds: float = 5.0,
-        max_pending_bytes: int = 64 * 1024 * 1024,
+        presence_timeout: float = 30.0,
     ) -> None:
-        self._store = store
-        self._metrics = metrics
+        self._services = services
+        self._store = services.store
+        self._broker = services.broker
+        self._metrics = services.metrics
         self._grace = grace_seconds
-        self._max_pending_bytes = max_pending_bytes
+        self._presence_timeout = presence_timeout
         self._rooms: dict[str, Room] = {}
         self._loading: dict[str, asyncio.Future[Room]] = {}
         self._task_group: asyncio.TaskGroup | None = None
@@ -59,6 +57,7 @@ class RoomManager:
         self._task_group = asyncio.TaskGroup()
         await self._task_group.__aenter__()
         self._task_group.create_task(self._sweep())
+        self._broker.on_resubscribed(self._catch_up_all)
         return self
 
     async def __aexit__(
@@ -119,13 +118,11 @@ class RoomManager:
                     document.apply_update(update)
                 except ProtocolError:
                     logger.error("document %s: stored update %d is corrupt", document_id, index)
-            room = Room(
-                document_id,
-                document,
-                self._store,
-                self._metrics,
-                max_pending_bytes=self._max_pending_bytes,
-            )
+            room = Room(document_id, document, self._services)
+            await self._broker.subscribe(document_id, room.deliver)
+            if self._broker.shared:
+                # Whatever other nodes committed between our read and our subscription.
+                room.catch_up()
         except Exception as exc:
             if not isinstance(exc, CollabError):
                 logger.exception("document %s: loading failed", document_id)
@@ -154,6 +151,12 @@ class RoomManager:
         if self._rooms.get(room.document_id) is room:
             del self._rooms[room.document_id]
             self._metrics.documents_loaded.dec()
+            assert self._task_group is not None
+            self._task_group.create_task(self._broker.unsubscribe(room.document_id, room.deliver))
+
+    async def _catch_up_all(self) -> None:
+        for room in self._rooms.values():
+            room.catch_up()
 
     async def _sweep(self) -> None:
         interval = max(0.05, min(1.0, self._grace / 2))
@@ -164,6 +167,7 @@ class RoomManager:
                 pass
             now = time.monotonic()
             for room in list(self._rooms.values()):
+                room.expire_presence(self._presence_timeout)
                 if (
                     room.state is RoomState.OPEN
                     and room.idle

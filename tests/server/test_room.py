@@ -26,9 +26,11 @@ from crdt import (
     decode_awareness,
     encode_awareness,
 )
+from server.broker import MemoryBroker
 from server.channel import CloseCode, MemoryChannel
 from server.connection import Connection, Principal
 from server.metrics import Metrics
+from server.room import RoomServices
 from server.rooms import RoomManager
 from storage import MemoryStore
 
@@ -99,9 +101,14 @@ def store() -> GatedStore:
     return GatedStore()
 
 
+def services(store: MemoryStore, metrics: Metrics, broker: MemoryBroker | None = None):
+    broker = MemoryBroker() if broker is None else broker
+    return RoomServices(store=store, broker=broker, metrics=metrics, origin="node/1")
+
+
 @pytest.fixture
 async def manager(store: GatedStore, metrics: Metrics) -> AsyncIterator[RoomManager]:
-    async with RoomManager(store, metrics, grace_seconds=0.1) as rooms:
+    async with RoomManager(services(store, metrics), grace_seconds=0.1) as rooms:
         yield rooms
 
 
@@ -254,7 +261,7 @@ async def test_idle_room_unloads_and_reloads_with_content(manager, metrics, stor
 
 
 async def test_shutdown_commits_pending_and_closes_with_1001(store, metrics) -> None:
-    async with RoomManager(store, metrics) as manager:
+    async with RoomManager(services(store, metrics)) as manager:
         client = Client(manager, metrics, EDITOR)
         async with asyncio.TaskGroup() as tasks:
             tasks.create_task(client.connection.run_writer())

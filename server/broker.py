@@ -1,0 +1,275 @@
+"""Brokers carry committed changes, presence and events between the nodes holding a document.
+
+Two implementations of one small port: :class:`MemoryBroker` (one process: the embedded
+default, and tests of several nodes in one process) and :class:`RedisBroker` (Redis pub/sub,
+for several processes or machines). A broker is at-most-once: envelopes carry sequence numbers
+so that rooms notice what was lost and catch up from the database (see :mod:`crdt.relay`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections import deque
+from collections.abc import Awaitable, Callable
+from types import TracebackType
+from typing import Protocol
+
+from redis.asyncio import Redis
+from redis.asyncio.client import PubSub
+from redis.backoff import NoBackoff
+from redis.exceptions import RedisError
+from redis.retry import Retry
+
+from crdt import ProtocolError
+from crdt.relay import Envelope, decode_envelope, encode_envelope
+from server.metrics import Metrics
+
+__all__ = ["Broker", "Deliver", "MemoryBroker", "RedisBroker"]
+
+logger = logging.getLogger("gess.broker")
+
+Deliver = Callable[[Envelope], None]
+"""Receives the envelopes published for a document by other nodes."""
+
+
+class Broker(Protocol):
+    """The port between rooms and the other nodes."""
+
+    shared: bool
+    """Whether other nodes may hold the same documents (False: nothing to catch up with)."""
+
+    def on_resubscribed(self, callback: Callable[[], Awaitable[None]]) -> None:
+        """Call ``callback`` after an outage, once subscriptions are back (envelopes were lost)."""
+        ...
+
+    async def subscribe(self, document_id: str, deliver: Deliver) -> None:
+        """Start delivering other nodes' envelopes for the document (one subscriber each)."""
+        ...
+
+    async def unsubscribe(self, document_id: str, deliver: Deliver) -> None:
+        """Stop delivering to ``deliver`` (a no-op if another subscriber replaced it)."""
+        ...
+
+    def publish(self, document_id: str, envelope: Envelope) -> None:
+        """Send an envelope to the other nodes: best effort, never blocks, never raises."""
+        ...
+
+
+class MemoryBroker:
+    """Delivers envelopes between the rooms of one process, each to every other subscriber.
+
+    Several :class:`MemoryBroker` objects made with the same ``hub`` behave like nodes sharing
+    one Redis; the default (its own hub) connects nothing, as one node needs nothing.
+    """
+
+    def __init__(self, hub: dict[str, list[tuple[MemoryBroker, Deliver]]] | None = None) -> None:
+        self.shared = hub is not None
+        self._hub: dict[str, list[tuple[MemoryBroker, Deliver]]] = {} if hub is None else hub
+
+    def on_resubscribed(self, callback: Callable[[], Awaitable[None]]) -> None:
+        """Never called: an in-process broker has no outages."""
+
+    async def subscribe(self, document_id: str, deliver: Deliver) -> None:
+        self._hub.setdefault(document_id, []).append((self, deliver))
+
+    async def unsubscribe(self, document_id: str, deliver: Deliver) -> None:
+        subscribers = [s for s in self._hub.get(document_id, []) if s != (self, deliver)]
+        if subscribers:
+            self._hub[document_id] = subscribers
+        else:
+            self._hub.pop(document_id, None)
+
+    def publish(self, document_id: str, envelope: Envelope) -> None:
+        for broker, deliver in list(self._hub.get(document_id, [])):
+            if broker is not self:
+                deliver(envelope)
+
+
+_MAX_OUTBOX = 100_000
+"""Envelopes waiting for Redis before new ones are dropped (and caught up by subscribers)."""
+
+
+def channel_name(document_id: str) -> str:
+    return f"gess:doc:{document_id}"
+
+
+class RedisBroker:
+    """Redis pub/sub: one channel per document, ``gess:doc:{document_id}``.
+
+    An async context manager that owns a listening task. When the connection to Redis fails,
+    publishing is skipped (counted in the metrics) while the node keeps serving its own
+    clients; the listener reconnects with backoff, resubscribes every channel, then calls the
+    ``on_resubscribed`` callback so every room catches up from the database.
+
+    Args:
+        url: ``redis://host:port/db``.
+        metrics: the node's metrics.
+    """
+
+    shared = True
+
+    def __init__(self, url: str, metrics: Metrics) -> None:
+        self._url = url
+        self._metrics = metrics
+        self._subscribers: dict[str, Deliver] = {}
+        self._publisher = self._client()
+        self._pubsub: PubSub | None = None
+        self._connected = asyncio.Event()
+        self._resubscribed: Callable[[], Awaitable[None]] | None = None
+        self._tasks: asyncio.TaskGroup | None = None
+        self._stop = asyncio.Event()
+        self._outbox: deque[tuple[str, bytes]] = deque()
+        self._outbox_ready = asyncio.Event()
+
+    def _client(self) -> Redis:
+        # No silent retries: an outage must surface here so that rooms catch up afterwards.
+        return Redis.from_url(self._url, retry=Retry(NoBackoff(), 0), socket_connect_timeout=2.0)
+
+    def on_resubscribed(self, callback: Callable[[], Awaitable[None]]) -> None:
+        self._resubscribed = callback
+
+    async def __aenter__(self) -> RedisBroker:
+        self._tasks = asyncio.TaskGroup()
+        await self._tasks.__aenter__()
+        self._tasks.create_task(self._listen())
+        self._tasks.create_task(self._publish_loop())
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        assert self._tasks is not None
+        self._stop.set()
+        self._outbox_ready.set()  # the publisher drains what is queued, then returns
+        await self._tasks.__aexit__(exc_type, exc, tb)
+        await self._publisher.aclose()
+
+    @property
+    def connected(self) -> bool:
+        """Whether the subscription to Redis is up right now."""
+        return self._connected.is_set()
+
+    async def wait_connected(self) -> None:
+        """Return once the subscription to Redis is up."""
+        await self._connected.wait()
+
+    async def subscribe(self, document_id: str, deliver: Deliver) -> None:
+        self._subscribers[document_id] = deliver
+        if self._pubsub is not None:
+            try:
+                await self._pubsub.subscribe(channel_name(document_id))
+            except (RedisError, OSError) as exc:
+                # The listener resubscribes everything once Redis is back.
+                logger.warning("could not subscribe to %s: %s", document_id, exc)
+
+    async def unsubscribe(self, document_id: str, deliver: Deliver) -> None:
+        if self._subscribers.get(document_id) != deliver:  # bound methods compare by ==
+            return
+        del self._subscribers[document_id]
+        if self._pubsub is not None:
+            try:
+                await self._pubsub.unsubscribe(channel_name(document_id))
+            except (RedisError, OSError) as exc:
+                logger.debug("could not unsubscribe from %s: %s", document_id, exc)
+
+    def publish(self, document_id: str, envelope: Envelope) -> None:
+        if len(self._outbox) >= _MAX_OUTBOX:
+            # Redis is down or slow: drop; subscribers see the gap and catch up.
+            self._metrics.pubsub_publish_failures.inc()
+            return
+        self._outbox.append((channel_name(document_id), encode_envelope(envelope)))
+        self._outbox_ready.set()
+
+    async def _publish_loop(self) -> None:
+        while True:
+            if not self._outbox:
+                if self._stop.is_set():
+                    return
+                self._outbox_ready.clear()
+                await self._outbox_ready.wait()
+                continue
+            channel, data = self._outbox.popleft()
+            try:
+                await self._publisher.publish(channel, data)
+            except (RedisError, OSError) as exc:
+                self._metrics.pubsub_publish_failures.inc()
+                logger.debug("publish to %s failed: %s", channel, exc)
+                continue
+            self._metrics.pubsub_published.inc()
+
+    async def _listen(self) -> None:
+        delay = 0.1
+        first = True
+        while not self._stop.is_set():
+            pubsub = self._client().pubsub(ignore_subscribe_messages=True)
+            try:
+                channels = [channel_name(d) for d in self._subscribers]
+                if channels:
+                    await pubsub.subscribe(*channels)
+                else:
+                    await pubsub.ping()
+                self._pubsub = pubsub
+                self._connected.set()
+                self._metrics.redis_connected.set(1)
+                logger.info("connected to Redis (%d channels)", len(channels))
+                delay = 0.1
+                if not first and self._resubscribed is not None:
+                    await self._resubscribed()
+                first = False
+                await self._pump(pubsub)
+            except (RedisError, OSError) as exc:
+                if self._connected.is_set():
+                    logger.warning("lost Redis: %s; serving local clients only", exc)
+                first = False
+            finally:
+                self._pubsub = None
+                self._connected.clear()
+                self._metrics.redis_connected.set(0)
+                await _close_quietly(pubsub)
+            if not self._stop.is_set():
+                await _sleep_or_stop(self._stop, delay * (0.5 + random.random()))
+                delay = min(delay * 2, 5.0)
+
+    async def _pump(self, pubsub: PubSub) -> None:
+        idle = 0.0
+        while not self._stop.is_set():
+            message = await pubsub.get_message(timeout=1.0)
+            if message is None:
+                idle += 1.0
+                if idle >= 5.0:
+                    await pubsub.ping()  # an idle connection can die silently
+                    idle = 0.0
+                continue
+            idle = 0.0
+            if message.get("type") != "message":
+                continue
+            channel = message["channel"].decode()
+            deliver = self._subscribers.get(channel.removeprefix("gess:doc:"))
+            if deliver is None:
+                continue
+            try:
+                envelope = decode_envelope(message["data"])
+            except ProtocolError as exc:
+                logger.error("dropping a malformed envelope on %s: %s", channel, exc)
+                continue
+            self._metrics.pubsub_received.inc()
+            deliver(envelope)
+
+
+async def _close_quietly(pubsub: PubSub) -> None:
+    try:
+        await pubsub.aclose()  # type: ignore[no-untyped-call]
+    except (RedisError, OSError):
+        return
+
+
+async def _sleep_or_stop(stop: asyncio.Event, seconds: float) -> None:
+    try:
+        await asyncio.wait_for(stop.wait(), seconds)
+    except TimeoutError:
+        return
