@@ -4,11 +4,19 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 from pycrdt import Doc, Text
 
-from crdt import AwarenessEntry, AwarenessMessage, Saved, SyncUpdate, decode_awareness
+from crdt import (
+    AwarenessEntry,
+    AwarenessMessage,
+    Saved,
+    SyncUpdate,
+    decode_awareness,
+    encode_awareness,
+)
 from crdt.relay import Envelope, EnvelopeKind
 from server.broker import MemoryBroker
 from server.metrics import Metrics
@@ -35,7 +43,7 @@ def store() -> CountingStore:
 
 @pytest.fixture
 async def nodes(store: CountingStore) -> AsyncIterator[list[tuple[RoomManager, Metrics]]]:
-    hub: dict = {}
+    hub: dict[str, list[Any]] = {}
     managers = []
     for index in range(2):
         metrics = Metrics()
@@ -48,7 +56,7 @@ async def nodes(store: CountingStore) -> AsyncIterator[list[tuple[RoomManager, M
 
 
 def text_of(updates: list[bytes]) -> str:
-    doc: Doc = Doc()
+    doc: Doc[Any] = Doc()
     for update in updates:
         doc.apply_update(update)
     return str(doc.get("text", type=Text))
@@ -70,8 +78,6 @@ async def test_presence_crosses_nodes_and_expires_when_not_renewed(nodes) -> Non
     (one, m1), (two, m2) = nodes
     async with joined(one, m1) as (alice, room1), joined(two, m2) as (bob, _):
         entry = AwarenessEntry(client_id=41, clock=1, state={"user": {"name": "Alice"}})
-        from crdt import encode_awareness
-
         await room1.handle(alice.connection, AwarenessMessage(encode_awareness([entry])))
         seen = await bob.recv_until(AwarenessMessage)
         assert isinstance(seen, AwarenessMessage)
@@ -86,7 +92,7 @@ async def test_a_gap_in_sequence_numbers_triggers_a_catch_up(nodes, store) -> No
     (one, m1), (two, m2) = nodes
     async with joined(two, m2) as (reader, room2):
         # Another node committed two updates; the envelope of the first was lost.
-        lost: Doc = Doc()
+        lost: Doc[Any] = Doc()
         text = lost.get("text", type=Text)
         text.insert(0, "lost ")
         first = lost.get_update()
