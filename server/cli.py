@@ -16,6 +16,7 @@ from server.app import create_app, database_url
 from server.config import Settings, add_settings_arguments, settings_from_args
 from server.websocket import Hub
 from storage import upgrade_database
+from storage.engine import parse_database_url
 
 __all__ = ["main"]
 
@@ -97,9 +98,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=settings.log_level.upper(),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    url = database_url(settings)
+    try:
+        parse_database_url(url)
+    except ValueError as exc:
+        print(f"gess: --database-url: {exc}", file=sys.stderr)
+        return 2
     if args.command == "serve":
         return _serve(settings)
-    url = database_url(settings)
     asyncio.run(upgrade_database(url))
     print(f"database {_redact(url)} is up to date")
     return 0
