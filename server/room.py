@@ -42,12 +42,9 @@ from crdt import (
     SyncStep2,
     SyncUpdate,
     decode_awareness,
-    decode_state_vector,
     encode,
     encode_awareness,
-    encode_state_vector,
     merge_updates,
-    validate_update,
 )
 from crdt.relay import Envelope, EnvelopeKind
 from server.broker import Broker
@@ -99,7 +96,6 @@ class Room:
         self._services = services
         self._metrics = services.metrics
         self._document = document
-        self._committed_clocks = decode_state_vector(document.state_vector())
         self._connections: set[Connection] = set()
         self._presence = Presence()
         self._pending: list[tuple[Connection, bytes]] = []
@@ -147,17 +143,21 @@ class Room:
 
     # -- connections ---------------------------------------------------------------------------
 
-    def join(self, connection: Connection) -> None:
+    async def join(self, connection: Connection) -> None:
         """Admit a connection and start the sync: our state vector, then everyone's presence.
+
+        The state vector is of committed state only, so a client may take it as proof that
+        whatever of its own it covers is saved.
 
         Raises:
             RuntimeError: the room is no longer open (the caller loads it anew).
         """
-        if self.state is not RoomState.OPEN:
-            raise RuntimeError(f"room {self.document_id} is {self.state.name.lower()}")
-        self._connections.add(connection)
-        self.idle_since = None
-        connection.send(encode(SyncStep1(self._document.state_vector())))
+        async with self.committed() as document:
+            if self.state is not RoomState.OPEN:
+                raise RuntimeError(f"room {self.document_id} is {self.state.name.lower()}")
+            self._connections.add(connection)
+            self.idle_since = None
+            connection.send(encode(SyncStep1(document.state_vector())))
         states = self._presence.states()
         if states:
             connection.send(encode(AwarenessMessage(encode_awareness(states))))
@@ -298,15 +298,18 @@ class Room:
                 await self._wakeup.wait()
                 continue
             batch, self._pending, self._pending_bytes = self._pending, [], 0
+            # Everything in the document is now either committed or in this batch: once the
+            # batch commits, this is exactly the committed state vector.
+            committed = self._document.state_vector()
             try:
-                await self._commit(batch)
+                await self._commit(batch, committed)
             finally:
                 self._settled += len(batch)
                 self._metrics.updates_pending.dec(len(batch))
                 async with self._progress:
                     self._progress.notify_all()
 
-    async def _commit(self, batch: list[tuple[Connection, bytes]]) -> None:
+    async def _commit(self, batch: list[tuple[Connection, bytes]], committed: bytes) -> None:
         writers = {connection for connection, _ in batch}
         started = time.perf_counter()
         try:
@@ -327,11 +330,7 @@ class Room:
         message = encode(SyncUpdate(merged))
         self._broadcast(message, next(iter(writers)) if len(writers) == 1 else None)
         self._publish(EnvelopeKind.UPDATE, merged)
-        clocks = self._committed_clocks
-        for client_id, clock in decode_state_vector(validate_update(merged)).items():
-            if clock > clocks.get(client_id, 0):
-                clocks[client_id] = clock
-        saved = encode(Saved(encode_state_vector(clocks)))
+        saved = encode(Saved(committed))
         for writer in writers:
             if writer.wants_saved:
                 writer.send(saved)
@@ -365,7 +364,6 @@ class Room:
         for update in deferred:
             _apply_stored(document, update, self.document_id)
         self._document = document
-        self._committed_clocks = decode_state_vector(document.state_vector())
         self._needs_rebuild = False
 
     async def _catch_up(self, document: Document) -> None:
@@ -374,9 +372,6 @@ class Room:
         before = document.state_vector()
         for update in await self._services.store.load(self.document_id):
             _apply_stored(document, update, self.document_id)
-        for client_id, clock in decode_state_vector(document.state_vector()).items():
-            if clock > self._committed_clocks.get(client_id, 0):
-                self._committed_clocks[client_id] = clock
         # Deletions do not move the state vector, so the diff carries the whole delete set.
         diff = document.diff(before)
         if diff != EMPTY_UPDATE:

@@ -92,7 +92,10 @@ class RoomManager:
             if room is None:
                 room = await self._load(document_id)
             if room.state is RoomState.OPEN:
-                room.join(connection)
+                try:
+                    await room.join(connection)
+                except RuntimeError:
+                    continue  # it started closing while we waited for the hold
                 return room
             # Unloading right now: wait until it is gone, then load it afresh.
             await room.wait_closed()
