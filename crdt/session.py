@@ -43,6 +43,7 @@ from crdt.protocol import (
     decode,
     encode,
 )
+from crdt.state_vector import decode_state_vector
 
 __all__ = [
     "AwarenessChanged",
@@ -53,30 +54,11 @@ __all__ = [
     "SessionEvent",
     "SyncState",
     "Synced",
-    "decode_state_vector",
 ]
 
 JsonObject = dict[str, object]
 
 _KNOWN_TYPES = frozenset(MessageType)
-
-
-def decode_state_vector(data: bytes) -> dict[int, int]:
-    """Decode an encoded state vector: a varuint count, then (client id, clock) varuints.
-
-    Raises:
-        ProtocolError: truncated input, trailing bytes, or a count the input cannot hold.
-    """
-    reader = Reader(data)
-    count = reader.read_var_uint()
-    if count > reader.remaining // 2:
-        raise ProtocolError(f"state vector declares {count} entries in {reader.remaining} bytes")
-    clocks: dict[int, int] = {}
-    for _ in range(count):
-        client_id = reader.read_var_uint()
-        clocks[client_id] = reader.read_var_uint()
-    reader.expect_end()
-    return clocks
 
 
 class SyncState(Enum):
