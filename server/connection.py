@@ -24,6 +24,10 @@ class Principal:
     """None for a guest."""
     name: str
     can_write: bool
+    color: str | None = None
+    """The colour others see for this person's cursor (``#rrggbb``)."""
+    role: str | None = None
+    """The person's role in the document's workspace, when accounts are on."""
 
 
 class Connection:
@@ -44,6 +48,7 @@ class Connection:
         "_ready",
         "awareness_ids",
         "principal",
+        "wants_events",
         "wants_saved",
     )
 
@@ -54,10 +59,13 @@ class Connection:
         metrics: Metrics,
         *,
         wants_saved: bool = False,
+        wants_events: bool = False,
         queue_limit: int = 4096,
     ) -> None:
         self.principal = principal
+        """Who this is; replaced when their role changes, checked on every update."""
         self.wants_saved = wants_saved
+        self.wants_events = wants_events
         self.awareness_ids: set[int] = set()
         """Awareness client ids this connection has announced; removed when it leaves."""
         self._channel = channel

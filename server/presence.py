@@ -55,7 +55,7 @@ class Presence:
                 connection.awareness_ids.add(entry.client_id)
             elif self._owners[entry.client_id] is not connection:
                 continue  # another client's presence is not this client's to change
-            mine.append(entry)
+            mine.append(_as_principal(entry, connection))
         return self._registry.apply(mine)
 
     def remote(self, entries: Iterable[AwarenessEntry], now: float) -> list[AwarenessEntry]:
@@ -83,3 +83,18 @@ class Presence:
             del self._remote_seen[client_id]
             self._owners.pop(client_id, None)
         return self._registry.remove(stale)
+
+
+def _as_principal(entry: AwarenessEntry, connection: Connection) -> AwarenessEntry:
+    """The entry with its ``user`` field set by the server, for signed-in people.
+
+    Nobody can appear as someone else: whatever name a client claims, others see the account's.
+    Guests (no account) keep what they claim.
+    """
+    principal = connection.principal
+    if entry.state is None or principal.user_id is None:
+        return entry
+    user: dict[str, object] = {"id": principal.user_id, "name": principal.name}
+    if principal.color is not None:
+        user["color"] = principal.color
+    return AwarenessEntry(entry.client_id, entry.clock, {**entry.state, "user": user})

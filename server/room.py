@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import time
 from collections.abc import AsyncIterator
@@ -257,6 +258,16 @@ class Room:
             changed = self._presence.remote(entries, time.monotonic())
             if changed:
                 self._broadcast(encode(AwarenessMessage(encode_awareness(changed))))
+        elif envelope.kind is EnvelopeKind.EVENT:
+            try:
+                data = json.loads(envelope.payload)
+            except ValueError as exc:
+                logger.error(
+                    "document %s: bad event from %s: %s", self.document_id, envelope.origin, exc
+                )
+                return
+            if isinstance(data, dict):
+                self._deliver_event(data)
 
     def _apply_remote(self, update: bytes) -> None:
         if self._deferred is not None:
@@ -270,6 +281,16 @@ class Room:
             logger.error("document %s: bad update from another node: %s", self.document_id, exc)
             return
         self._broadcast(encode(SyncUpdate(update)))
+
+    def send_event(self, data: dict[str, object]) -> None:
+        """Send a server event to every client here that asked for events, and to other nodes."""
+        self._deliver_event(data)
+        self._publish(EnvelopeKind.EVENT, json.dumps(data, separators=(",", ":")).encode())
+
+    def _deliver_event(self, data: dict[str, object]) -> None:
+        targets = [c for c in self._connections if c.wants_events]
+        if targets:
+            broadcast(targets, encode(Event(data)), self._metrics)
 
     def expire_presence(self, timeout: float) -> None:
         """Drop presence from other nodes that was not renewed within ``timeout`` seconds."""

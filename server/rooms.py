@@ -73,8 +73,13 @@ class RoomManager:
 
     @property
     def rooms(self) -> dict[str, Room]:
-        """Loaded rooms by document id (read-only view for metrics and tests)."""
+        """Loaded rooms by document id (a copy: for metrics, events and tests)."""
         return dict(self._rooms)
+
+    def room(self, document_id: str) -> Room | None:
+        """The document's room if it is loaded and open on this node."""
+        room = self._rooms.get(document_id)
+        return room if room is not None and room.state is RoomState.OPEN else None
 
     async def join(self, document_id: str, connection: Connection) -> Room:
         """Put a connection into the document's room, loading the document if needed.

@@ -85,6 +85,7 @@ async def _serve(hub: Hub, channel: Channel, websocket: WebSocket, document_id: 
         principal,
         hub.metrics,
         wants_saved=request.query.get("saved", "").lower() in _TRUE,
+        wants_events=request.query.get("events", "").lower() in _TRUE,
         queue_limit=hub.settings.send_queue_messages,
     )
     async with asyncio.TaskGroup() as tasks:

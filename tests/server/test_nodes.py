@@ -12,6 +12,7 @@ from pycrdt import Doc, Text
 from crdt import (
     AwarenessEntry,
     AwarenessMessage,
+    Event,
     Saved,
     SyncUpdate,
     decode_awareness,
@@ -81,7 +82,8 @@ async def test_presence_crosses_nodes_and_expires_when_not_renewed(nodes) -> Non
         await room1.handle(alice.connection, AwarenessMessage(encode_awareness([entry])))
         seen = await bob.recv_until(AwarenessMessage)
         assert isinstance(seen, AwarenessMessage)
-        assert decode_awareness(seen.payload) == [entry]
+        shown = {"user": {"id": "u1", "name": "Editor"}}  # set by the server from the account
+        assert decode_awareness(seen.payload) == [AwarenessEntry(41, 1, shown)]
         # Alice's node goes silent (as if it died): her presence expires on Bob's node.
         gone = await bob.recv_until(AwarenessMessage)
         assert isinstance(gone, AwarenessMessage)
@@ -126,3 +128,18 @@ async def test_late_joiner_on_another_node_sees_committed_content(nodes) -> None
             assert str(document.ydoc.get("text", type=Text)) == "stored"
         room2.leave(late.connection)
         late.connection.close(1000, "")
+
+
+async def test_server_events_reach_only_clients_that_asked_on_every_node(nodes) -> None:
+    (one, m1), (two, m2) = nodes
+    async with joined(one, m1) as (here, room1), joined(two, m2) as (there, _):
+        async with joined(two, m2) as (stock, _):
+            here.connection.wants_events = True
+            there.connection.wants_events = True
+            room1.send_event({"type": "thread.added", "id": "t1"})
+            for client in (here, there):
+                event = await client.recv_until(Event)
+                assert isinstance(event, Event)
+                assert event.data == {"type": "thread.added", "id": "t1"}
+            await asyncio.sleep(0.05)
+            assert stock.nothing_received(), "a stock Yjs client received a GESS event"

@@ -222,11 +222,14 @@ async def test_read_only_update_is_refused(manager, metrics, store) -> None:
 async def test_awareness_is_relayed_and_removed_on_leave(manager, metrics) -> None:
     async with joined(manager, metrics) as (alice, room):
         async with joined(manager, metrics) as (bob, _):
-            state = AwarenessEntry(client_id=7, clock=1, state={"user": {"name": "Alice"}})
+            # Alice claims another name: others see her account's.
+            claimed = {"user": {"name": "Someone Else"}, "cursor": {"anchor": 3}}
+            state = AwarenessEntry(client_id=7, clock=1, state=claimed)
             await room.handle(alice.connection, AwarenessMessage(encode_awareness([state])))
             relayed = await bob.recv()
             assert isinstance(relayed, AwarenessMessage)
-            assert decode_awareness(relayed.payload) == [state]
+            seen = {"user": {"id": "u1", "name": "Editor"}, "cursor": {"anchor": 3}}
+            assert decode_awareness(relayed.payload) == [AwarenessEntry(7, 1, seen)]
 
             # Bob cannot overwrite or remove Alice's presence.
             spoof = AwarenessEntry(client_id=7, clock=2, state=None)
