@@ -82,7 +82,7 @@ async def test_presence_crosses_nodes_and_expires_when_not_renewed(nodes) -> Non
         await room1.handle(alice.connection, AwarenessMessage(encode_awareness([entry])))
         seen = await bob.recv_until(AwarenessMessage)
         assert isinstance(seen, AwarenessMessage)
-        shown = {"user": {"id": "u1", "name": "Editor"}}  # set by the server from the account
+        shown: dict[str, object] = {"user": {"id": "u1", "name": "Editor"}}  # from the account
         assert decode_awareness(seen.payload) == [AwarenessEntry(41, 1, shown)]
         # Alice's node goes silent (as if it died): her presence expires on Bob's node.
         gone = await bob.recv_until(AwarenessMessage)
