@@ -26,6 +26,8 @@ class EnvelopeKind(IntEnum):
     """An awareness update of clients connected to the origin."""
     EVENT = 2
     """A server event, JSON text."""
+    HEARTBEAT = 3
+    """No payload; the sequence is the origin's latest, so a lost last envelope shows."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -66,11 +66,14 @@ def create_app(
                         on_commit=metrics.record_store_commit,
                     )
                 )
+            origin = f"{settings.node_id}/{secrets.token_hex(4)}"
             broker: Broker
             if settings.redis_url is None:
                 broker = MemoryBroker()
             else:
-                redis = await stack.enter_async_context(RedisBroker(settings.redis_url, metrics))
+                redis = await stack.enter_async_context(
+                    RedisBroker(settings.redis_url, metrics, origin)
+                )
                 try:
                     async with asyncio.timeout(5.0):
                         await redis.wait_connected()
@@ -82,7 +85,7 @@ def create_app(
                 store=active,
                 broker=broker,
                 metrics=metrics,
-                origin=f"{settings.node_id}/{secrets.token_hex(4)}",
+                origin=origin,
                 max_pending_bytes=settings.max_pending_bytes,
             )
             rooms = await stack.enter_async_context(

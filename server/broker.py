@@ -23,7 +23,7 @@ from redis.exceptions import RedisError
 from redis.retry import Retry
 
 from crdt import ProtocolError
-from crdt.relay import Envelope, decode_envelope, encode_envelope
+from crdt.relay import Envelope, EnvelopeKind, decode_envelope, encode_envelope
 from server.metrics import Metrics
 
 __all__ = ["Broker", "Deliver", "MemoryBroker", "RedisBroker"]
@@ -106,12 +106,15 @@ class RedisBroker:
     Args:
         url: ``redis://host:port/db``.
         metrics: the node's metrics.
+        origin: this node's origin in envelopes; Redis hands a publisher its own messages
+            back, and these are dropped here.
     """
 
     shared = True
 
-    def __init__(self, url: str, metrics: Metrics) -> None:
+    def __init__(self, url: str, metrics: Metrics, origin: str) -> None:
         self._url = url
+        self._origin = origin
         self._metrics = metrics
         self._subscribers: dict[str, Deliver] = {}
         self._publisher = self._client()
@@ -120,7 +123,7 @@ class RedisBroker:
         self._resubscribed: Callable[[], Awaitable[None]] | None = None
         self._tasks: asyncio.TaskGroup | None = None
         self._stop = asyncio.Event()
-        self._outbox: deque[tuple[str, bytes]] = deque()
+        self._outbox: deque[tuple[str, bytes, bool]] = deque()
         self._outbox_ready = asyncio.Event()
 
     def _client(self) -> Redis:
@@ -182,7 +185,8 @@ class RedisBroker:
             # Redis is down or slow: drop; subscribers see the gap and catch up.
             self._metrics.pubsub_publish_failures.inc()
             return
-        self._outbox.append((channel_name(document_id), encode_envelope(envelope)))
+        counted = envelope.kind is not EnvelopeKind.HEARTBEAT
+        self._outbox.append((channel_name(document_id), encode_envelope(envelope), counted))
         self._outbox_ready.set()
 
     async def _publish_loop(self) -> None:
@@ -193,14 +197,15 @@ class RedisBroker:
                 self._outbox_ready.clear()
                 await self._outbox_ready.wait()
                 continue
-            channel, data = self._outbox.popleft()
+            channel, data, counted = self._outbox.popleft()
             try:
                 await self._publisher.publish(channel, data)
             except (RedisError, OSError) as exc:
                 self._metrics.pubsub_publish_failures.inc()
                 logger.debug("publish to %s failed: %s", channel, exc)
                 continue
-            self._metrics.pubsub_published.inc()
+            if counted:
+                self._metrics.pubsub_published.inc()
 
     async def _listen(self) -> None:
         delay = 0.1
@@ -208,11 +213,13 @@ class RedisBroker:
         while not self._stop.is_set():
             pubsub = self._client().pubsub(ignore_subscribe_messages=True)
             try:
-                channels = [channel_name(d) for d in self._subscribers]
-                if channels:
-                    await pubsub.subscribe(*channels)
-                else:
-                    await pubsub.ping()
+                await pubsub.ping()
+                channels: set[str] = set()
+                while missing := {channel_name(d) for d in self._subscribers} - channels:
+                    # Documents may open while we subscribe: loop until none is missing, then
+                    # publish the pubsub (no await in between), after which subscribe() does it.
+                    await pubsub.subscribe(*missing)
+                    channels |= missing
                 self._pubsub = pubsub
                 self._connected.set()
                 self._metrics.redis_connected.set(1)
@@ -257,7 +264,10 @@ class RedisBroker:
             except ProtocolError as exc:
                 logger.error("dropping a malformed envelope on %s: %s", channel, exc)
                 continue
-            self._metrics.pubsub_received.inc()
+            if envelope.origin == self._origin:
+                continue
+            if envelope.kind is not EnvelopeKind.HEARTBEAT:
+                self._metrics.pubsub_received.inc()
             deliver(envelope)
 
 

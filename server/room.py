@@ -105,6 +105,9 @@ class Room:
         self._settled = 0
         self._sequence = 0
         self._seen: dict[str, int] = {}
+        """Per other node: the last sequence number received from it for this document."""
+        self._heard: dict[str, float] = {}
+        """Per other node: when it was last heard of here."""
         self._wakeup = asyncio.Event()
         self._progress = asyncio.Condition()
         self._closed = asyncio.Event()
@@ -233,18 +236,27 @@ class Room:
 
     def deliver(self, envelope: Envelope) -> None:
         """Take an envelope another node published for this document (already committed)."""
-        last = self._seen.get(envelope.origin)
-        if last is not None and envelope.sequence != last + 1:
+        if envelope.origin == self._services.origin:
+            return  # Redis hands a node its own envelopes back
+        self._heard[envelope.origin] = time.monotonic()
+        # A node first heard of counts from 0: if it published before, the room may have
+        # missed some (it loaded before they committed, and subscribed after): catch up once.
+        last = self._seen.get(envelope.origin, 0)
+        heartbeat = envelope.kind is EnvelopeKind.HEARTBEAT
+        expected = last if heartbeat else last + 1
+        if envelope.sequence != expected and not (heartbeat and envelope.sequence == 0):
             logger.warning(
-                "document %s: missed envelopes %d..%d from %s; catching up",
+                "document %s: expected envelope %d from %s, got %d; catching up",
                 self.document_id,
-                last + 1,
-                envelope.sequence - 1,
+                expected,
                 envelope.origin,
+                envelope.sequence,
             )
             self._metrics.pubsub_gaps.inc()
             self._request(catch_up=True)
         self._seen[envelope.origin] = envelope.sequence
+        if envelope.kind is EnvelopeKind.HEARTBEAT:
+            return
         if envelope.kind is EnvelopeKind.UPDATE:
             self._apply_remote(envelope.payload)
         elif envelope.kind is EnvelopeKind.AWARENESS:
@@ -302,6 +314,26 @@ class Room:
         """Ask the commit loop to merge in whatever the store has that this room lacks."""
         self._request(catch_up=True)
 
+    def heartbeat(self, silence: float) -> None:
+        """Tell other nodes how far this node's sequence is; look for nodes gone silent.
+
+        A lost last envelope leaves no gap for a receiver to notice, so every node repeats
+        its latest sequence number; and a node that died right after committing sends
+        nothing more at all, so a node silent for ``silence`` seconds triggers a catch-up.
+        """
+        self._services.broker.publish(
+            self.document_id,
+            Envelope(EnvelopeKind.HEARTBEAT, self._services.origin, self._sequence, b""),
+        )
+        now = time.monotonic()
+        gone = [origin for origin, heard in self._heard.items() if now - heard >= silence]
+        for origin in gone:
+            logger.info("document %s: %s went silent; catching up", self.document_id, origin)
+            del self._heard[origin]
+            self._seen.pop(origin, None)
+        if gone:
+            self._request(catch_up=True)
+
     # -- commit loop ---------------------------------------------------------------------------
 
     async def run(self) -> None:
@@ -309,9 +341,17 @@ class Room:
         while True:
             if not self._pending:
                 if self._needs_rebuild or self._needs_catch_up:
-                    async with self.committed() as document:
-                        if self._needs_catch_up:
-                            await self._catch_up(document)
+                    try:
+                        async with self.committed() as document:
+                            if self._needs_catch_up:
+                                await self._catch_up(document)
+                    except StorageError as exc:
+                        # The database is away: keep serving, try again shortly.
+                        logger.warning(
+                            "document %s: cannot read the store: %s", self.document_id, exc
+                        )
+                        self._needs_catch_up = True
+                        await asyncio.sleep(1.0)
                     continue
                 if self.state is not RoomState.OPEN:
                     return
@@ -391,7 +431,8 @@ class Room:
         self._needs_catch_up = False
         self._metrics.pubsub_catchups.inc()
         before = document.state_vector()
-        for update in await self._services.store.load(self.document_id):
+        stored = await self._services.store.load(self.document_id)
+        for update in stored:
             _apply_stored(document, update, self.document_id)
         # Deletions do not move the state vector, so the diff carries the whole delete set.
         diff = document.diff(before)

@@ -17,6 +17,12 @@ __all__ = ["RoomManager", "ShuttingDown"]
 logger = logging.getLogger("gess.rooms")
 
 
+HEARTBEAT_SECONDS = 2.0
+"""How often each shared room repeats its latest sequence number to the other nodes."""
+SILENCE_SECONDS = 3 * HEARTBEAT_SECONDS
+"""A node not heard of this long on a document is presumed gone: catch up from the store."""
+
+
 class ShuttingDown(CollabError):
     """The node is shutting down and takes no new connection."""
 
@@ -167,6 +173,7 @@ class RoomManager:
             room.catch_up()
 
     async def _sweep(self) -> None:
+        last_beat = time.monotonic()
         interval = max(0.05, min(1.0, self._grace / 2))
         while not self._sweeper_stop.is_set():
             try:
@@ -174,8 +181,13 @@ class RoomManager:
             except TimeoutError:
                 pass
             now = time.monotonic()
+            beat = self._broker.shared and now - last_beat >= HEARTBEAT_SECONDS
+            if beat:
+                last_beat = now
             for room in list(self._rooms.values()):
                 room.expire_presence(self._presence_timeout)
+                if beat:
+                    room.heartbeat(silence=SILENCE_SECONDS)
                 if (
                     room.state is RoomState.OPEN
                     and room.idle

@@ -14,6 +14,8 @@ from typing import Any, Protocol
 
 import pytest
 
+from tests.integration.redis_server import RedisServer
+from tests.integration.redis_server import missing_reason as redis_missing_reason
 from tests.integration.server import GessServer, ServerFailed
 from tests.interop.node import missing_reason as node_missing_reason
 from tests.pg import (
@@ -144,3 +146,20 @@ async def server(database_url: str | None, gess_server: StartServer) -> GessServ
 def node() -> None:
     """Require the Node harness (node + ``npm ci`` in tests/interop)."""
     require(node_missing_reason())
+
+
+@pytest.fixture
+async def redis(tmp_path: Path, request: pytest.FixtureRequest) -> AsyncIterator[RedisServer]:
+    """A throwaway ``redis-server`` of the test's own on a free loopback port (see
+    tests/integration/redis_server.py); stopped at teardown, its log printed if the test failed.
+
+    Request it before ``gess_server`` so that servers stop before their Redis does.
+    """
+    require(redis_missing_reason())
+    server = RedisServer(directory=tmp_path / "redis")
+    await server.start()
+    yield server
+    server.stop()
+    if _test_failed(request):
+        print(f"\n===== log of redis-server (port {server.port}) =====")
+        print(server.log_text()[-5000:])
