@@ -262,6 +262,23 @@ class ClientSession:
     def _apply_remote(self, update: bytes) -> None:
         if update == EMPTY_UPDATE:
             return
+        before = decode_state_vector(self.doc.get_state())
+        self._apply(update)
+        # The server only ever sends committed state: what an update from it adds to a
+        # client id whose earlier changes were already saved is saved too (another client
+        # writing under an id this document started with, say). Acknowledging only on top of
+        # saved clocks never covers a local change that has not reached the server.
+        after = decode_state_vector(self.doc.get_state())
+        advanced = {
+            client_id: clock
+            for client_id, clock in after.items()
+            if clock > before.get(client_id, 0)
+            and self._saved.get(client_id, 0) >= before.get(client_id, 0)
+        }
+        if advanced:
+            self._acknowledge(advanced)
+
+    def _apply(self, update: bytes) -> None:
         self._applying_remote = True
         try:
             try:
