@@ -12,7 +12,7 @@ from types import TracebackType
 import anyio
 from anyio.abc import TaskGroup
 from anyio.lowlevel import checkpoint_if_cancelled
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from crdt.errors import DocumentNotFound, StorageError
@@ -237,21 +237,25 @@ class SqlStore:
         # Sorted, so that two processes' batches lock rows in the same order.
         document_ids = sorted({item.document_id for item in batch})
         try:
-            with _shielded():
-                async with self._engine.begin() as connection:
-                    # Checked inside the transaction, so that one stale append (its document
-                    # was deleted) is refused alone instead of failing everyone's batch on
-                    # the foreign key.
-                    known = await queries.existing_documents(connection, document_ids)
-                    rows = [(i.document_id, i.update) for i in batch if i.document_id in known]
-                    if rows:
-                        await queries.insert_updates(connection, rows)
+            if all(document_id in self._unfolded for document_id in document_ids):
+                # Documents this store loaded exist unless someone deleted them since: insert
+                # straight away, one round trip fewer on the hot path.
+                try:
+                    known = set(document_ids)
+                    await self._insert(batch, known)
+                except IntegrityError:
+                    # Deleted elsewhere (another node): look before inserting, as below.
+                    known = await self._insert(batch, None)
+            else:
+                known = await self._insert(batch, None)
         except _DATABASE_ERRORS as exc:
             raise StorageError(f"cannot commit {len(batch)} updates: {exc}") from exc
+        rows = [(i.document_id, i.update) for i in batch if i.document_id in known]
         elapsed = time.perf_counter() - started
         for item in batch:
             if item.document_id not in known:
                 item.error = DocumentNotFound(item.document_id)
+                self._unfolded.pop(item.document_id, None)  # back to checking first
         if not rows:
             return
         if self._on_commit is not None:
@@ -264,6 +268,26 @@ class SqlStore:
             self._unfolded[document_id] = self._unfolded.get(document_id, 0) + 1
         for document_id in document_ids:
             self._maybe_compact(document_id)
+
+    async def _insert(self, batch: list[PendingAppend], known: set[str] | None) -> set[str]:
+        """Insert a batch in one transaction; return the documents it was inserted for.
+
+        Args:
+            batch: the appends.
+            known: documents taken to exist (a missing one fails the whole transaction with
+                an IntegrityError), or None to check inside the transaction first, so that
+                one stale append (its document was deleted) is refused alone instead of
+                failing everyone's batch on the foreign key.
+        """
+        with _shielded():
+            async with self._engine.begin() as connection:
+                if known is None:
+                    ids = sorted({item.document_id for item in batch})
+                    known = await queries.existing_documents(connection, ids)
+                rows = [(i.document_id, i.update) for i in batch if i.document_id in known]
+                if rows:
+                    await queries.insert_updates(connection, rows)
+        return known
 
     def _maybe_compact(self, document_id: str) -> None:
         if (
