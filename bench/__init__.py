@@ -1,0 +1,1 @@
+"""Load generator and benchmark of Yjs WebSocket servers: ``python -m bench --help``."""

@@ -1,0 +1,502 @@
+"""The servers a run measures: ours, the peers (installed on demand), or any server by URL.
+
+A :class:`Target` knows how to install and start one kind of server; each scenario gets a
+fresh :class:`Server` process from it (``async with target.running() as server``), pinned to
+the server's CPU, listening on a free loopback port, stopped when the scenario ends.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import importlib.metadata
+import json
+import os
+import resource
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import AsyncIterator, Sequence
+from pathlib import Path
+
+from bench.system import Pinning, free_port
+
+__all__ = [
+    "PEERS",
+    "ExternalTarget",
+    "GessTarget",
+    "HocuspocusTarget",
+    "PycrdtWebsocketTarget",
+    "Server",
+    "ServerError",
+    "Target",
+    "YWebsocketTarget",
+]
+
+BENCH_DIR = Path(__file__).resolve().parent
+REPO_ROOT = BENCH_DIR.parent
+PEERS_DIR = BENCH_DIR / ".peers"
+NODE_PEERS = PEERS_DIR / "node"
+PYCRDT_VENV = PEERS_DIR / "pycrdt-websocket"
+PYCRDT_REQUIREMENTS = ("pycrdt-websocket==0.16.5", "uvicorn[standard]==0.54.0")
+
+_START_TIMEOUT = 60.0
+_STOP_TIMEOUT = 30.0
+
+
+class ServerError(RuntimeError):
+    """A server could not be installed, started or stopped."""
+
+
+def _raise_nofile() -> None:
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < hard:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+
+
+class Server:
+    """One server process on a loopback port.
+
+    Args:
+        name: what the report calls it.
+        command: the command line (the port is already in it or in ``env``).
+        port: where it listens.
+        url: the WebSocket base URL; documents live at ``url/DOCUMENT``.
+        dialect: ``yws`` (y-websocket) or ``hocuspocus``.
+        env: extra environment variables.
+        cpus: ``taskset -c`` list to pin it to, or None.
+        log_path: where its output goes.
+        cwd: its working directory.
+    """
+
+    def __init__(
+        self,
+        *,
+        name: str,
+        command: Sequence[str],
+        port: int,
+        url: str,
+        dialect: str,
+        env: dict[str, str] | None = None,
+        cpus: str | None = None,
+        log_path: Path,
+        cwd: Path = REPO_ROOT,
+        can_restart: bool = False,
+    ) -> None:
+        self.name = name
+        self.url = url
+        self.dialect = dialect
+        self.port = port
+        self.can_restart = can_restart
+        self._command = list(command)
+        if cpus is not None:
+            self._command = ["taskset", "-c", cpus, *self._command]
+        self._env = {**os.environ, **(env or {})}
+        self._log_path = log_path
+        self._cwd = cwd
+        self._process: asyncio.subprocess.Process | None = None
+
+    @property
+    def pid(self) -> int | None:
+        """The process whose memory is measured (taskset execs, so it is the server itself)."""
+        return None if self._process is None else self._process.pid
+
+    def log_tail(self, lines: int = 30) -> str:
+        try:
+            return "\n".join(self._log_path.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return ""
+
+    async def start(self) -> None:
+        """Start the process and wait until its port accepts connections.
+
+        Raises:
+            ServerError: it exited or did not listen in time.
+        """
+        with self._log_path.open("ab") as log:
+            self._process = await asyncio.create_subprocess_exec(
+                *self._command,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env=self._env,
+                cwd=self._cwd,
+                start_new_session=True,
+                preexec_fn=_raise_nofile,
+            )
+        deadline = time.monotonic() + _START_TIMEOUT
+        while time.monotonic() < deadline:
+            if self._process.returncode is not None:
+                raise ServerError(f"{self.name} exited at start:\n{self.log_tail()}")
+            try:
+                _, writer = await asyncio.open_connection("127.0.0.1", self.port)
+            except OSError:
+                await asyncio.sleep(0.05)
+                continue
+            writer.close()
+            await writer.wait_closed()
+            return
+        await self.stop()
+        raise ServerError(f"{self.name} did not listen within {_START_TIMEOUT:.0f} s")
+
+    async def stop(self) -> None:
+        """SIGTERM (a server commits what is pending), SIGKILL if it does not exit in time."""
+        process, self._process = self._process, None
+        if process is None or process.returncode is not None:
+            return
+        process.send_signal(signal.SIGTERM)
+        try:
+            await asyncio.wait_for(process.wait(), _STOP_TIMEOUT)
+        except TimeoutError:
+            process.kill()
+            await process.wait()
+
+    async def restart(self) -> None:
+        """Stop and start again on the same port and data."""
+        await self.stop()
+        await self.start()
+
+
+class Target:
+    """A kind of server the benchmark can start."""
+
+    name = "server"
+    can_restart = False
+    """Whether documents survive a restart (so a cold load from storage can be measured)."""
+
+    def install(self) -> None:
+        """Make sure the server is installed (peers are installed on first use)."""
+
+    def version(self) -> str:
+        return "unknown"
+
+    @contextlib.asynccontextmanager
+    async def running(self, pinning: Pinning) -> AsyncIterator[Server]:
+        """Start a fresh server for one scenario; stop it afterwards."""
+        with tempfile.TemporaryDirectory(prefix=f"bench-{self.name}-") as tmp:
+            server = self.make(Path(tmp), free_port(), pinning)
+            await server.start()
+            try:
+                yield server
+            finally:
+                await server.stop()
+
+    def make(self, tmp: Path, port: int, pinning: Pinning) -> Server:
+        raise NotImplementedError
+
+
+def _gess_command() -> list[str]:
+    script = Path(sys.executable).parent / "gess"
+    if script.is_file() and os.access(script, os.X_OK):
+        return [str(script)]
+    return [sys.executable, "-m", "server"]
+
+
+def _git_revision() -> str:
+    try:
+        completed = subprocess.run(
+            ["git", "describe", "--always", "--dirty"],
+            cwd=REPO_ROOT,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+    except OSError:
+        return "?"
+    return completed.stdout.strip() or "?"
+
+
+class GessTarget(Target):
+    """Our server, ``gess serve``, on SQLite in a temporary data directory by default.
+
+    Args:
+        database_url: a PostgreSQL URL instead (documents are then named per run).
+        extra_args: more ``gess serve`` flags.
+    """
+
+    name = "gess"
+    can_restart = True
+
+    def __init__(self, database_url: str | None = None, extra_args: Sequence[str] = ()) -> None:
+        self.database_url = database_url
+        self.extra_args = list(extra_args)
+        self._help: str | None = None
+
+    def version(self) -> str:
+        try:
+            ours = importlib.metadata.version("gess-workspaces")
+            pycrdt = importlib.metadata.version("pycrdt")
+        except importlib.metadata.PackageNotFoundError:
+            return f"git {_git_revision()}"
+        store = "PostgreSQL" if self.database_url else "SQLite"
+        return f"{ours} (git {_git_revision()}), pycrdt {pycrdt}, {store}"
+
+    def accepts(self, flag: str) -> bool:
+        """Whether ``gess serve`` has a flag (newer features are detected, not assumed)."""
+        if self._help is None:
+            completed = subprocess.run(
+                [*_gess_command(), "serve", "--help"],
+                capture_output=True,
+                text=True,
+                check=False,
+                cwd=REPO_ROOT,
+            )
+            self._help = completed.stdout
+        return flag in self._help
+
+    def make(
+        self,
+        tmp: Path,
+        port: int,
+        pinning: Pinning,
+        *,
+        data_dir: Path | None = None,
+        extra_args: Sequence[str] = (),
+        name: str = "gess",
+    ) -> Server:
+        command = [
+            *_gess_command(),
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--data-dir",
+            str(data_dir or tmp / "data"),
+            "--log-level",
+            "warning",
+            *self.extra_args,
+            *extra_args,
+        ]
+        if self.database_url:
+            command += ["--database-url", self.database_url]
+        if self.accepts("--anonymous"):
+            # The peers have no accounts either: measure editing, not signing in.
+            command.append("--anonymous")
+        return Server(
+            name=name,
+            command=command,
+            port=port,
+            url=f"ws://127.0.0.1:{port}/ws",
+            dialect="yws",
+            cpus=pinning.server,
+            log_path=tmp / f"{name}-{port}.log",
+            can_restart=True,
+        )
+
+
+def _package_version(package_dir: Path) -> str:
+    try:
+        data = json.loads((package_dir / "package.json").read_text())
+    except (OSError, ValueError):
+        return "?"
+    return str(data.get("version", "?"))
+
+
+def install_node_peers() -> None:
+    """Install the Node peers from ``bench/peers/package-lock.json`` into ``bench/.peers/node``.
+
+    Raises:
+        ServerError: npm is missing or failed.
+    """
+    source = BENCH_DIR / "peers"
+    NODE_PEERS.mkdir(parents=True, exist_ok=True)
+    wanted = (source / "package-lock.json").read_bytes()
+    lock = NODE_PEERS / "package-lock.json"
+    installed = NODE_PEERS / "node_modules" / ".package-lock.json"
+    for name in ("package.json", "hocuspocus.mjs"):
+        shutil.copyfile(source / name, NODE_PEERS / name)
+    if lock.is_file() and lock.read_bytes() == wanted and installed.is_file():
+        return
+    lock.write_bytes(wanted)
+    npm = shutil.which("npm")
+    if npm is None:
+        raise ServerError("npm is not installed: it installs the Node peers")
+    completed = subprocess.run(
+        [npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"],
+        cwd=NODE_PEERS,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if completed.returncode != 0:
+        raise ServerError(f"npm ci in {NODE_PEERS} failed:\n{completed.stderr[-2000:]}")
+
+
+def _node() -> str:
+    found = shutil.which("node")
+    if found is None:
+        raise ServerError("node is not installed")
+    return found
+
+
+class YWebsocketTarget(Target):
+    """The y-websocket reference server (``@y/websocket-server``), no persistence."""
+
+    name = "y-websocket"
+
+    def install(self) -> None:
+        install_node_peers()
+
+    def version(self) -> str:
+        modules = NODE_PEERS / "node_modules"
+        return (
+            f"@y/websocket-server {_package_version(modules / '@y' / 'websocket-server')}, "
+            f"yjs {_package_version(modules / 'yjs')}"
+        )
+
+    def make(self, tmp: Path, port: int, pinning: Pinning) -> Server:
+        script = NODE_PEERS / "node_modules" / "@y" / "websocket-server" / "src" / "server.js"
+        return Server(
+            name=self.name,
+            command=[_node(), str(script)],
+            port=port,
+            url=f"ws://127.0.0.1:{port}",
+            dialect="yws",
+            env={"HOST": "127.0.0.1", "PORT": str(port)},
+            cpus=pinning.server,
+            log_path=tmp / "server.log",
+            cwd=NODE_PEERS,
+        )
+
+
+class HocuspocusTarget(Target):
+    """Hocuspocus (``@hocuspocus/server``) with no extensions, so no persistence."""
+
+    name = "hocuspocus"
+
+    def install(self) -> None:
+        install_node_peers()
+
+    def version(self) -> str:
+        modules = NODE_PEERS / "node_modules"
+        return (
+            f"@hocuspocus/server {_package_version(modules / '@hocuspocus' / 'server')}, "
+            f"yjs {_package_version(modules / 'yjs')}"
+        )
+
+    def make(self, tmp: Path, port: int, pinning: Pinning) -> Server:
+        return Server(
+            name=self.name,
+            command=[_node(), str(NODE_PEERS / "hocuspocus.mjs")],
+            port=port,
+            url=f"ws://127.0.0.1:{port}",
+            dialect="hocuspocus",
+            env={"HOST": "127.0.0.1", "PORT": str(port)},
+            cpus=pinning.server,
+            log_path=tmp / "server.log",
+            cwd=NODE_PEERS,
+        )
+
+
+class PycrdtWebsocketTarget(Target):
+    """pycrdt-websocket's ``WebsocketServer`` behind its ``ASGIServer`` on uvicorn, no store."""
+
+    name = "pycrdt-websocket"
+
+    @property
+    def _python(self) -> Path:
+        return PYCRDT_VENV / "bin" / "python"
+
+    def install(self) -> None:
+        check = [str(self._python), "-c", "import pycrdt.websocket, uvicorn, websockets"]
+        if self._python.is_file() and subprocess.run(check, capture_output=True).returncode == 0:
+            return
+        subprocess.run([sys.executable, "-m", "venv", str(PYCRDT_VENV)], check=True)
+        completed = subprocess.run(
+            [str(self._python), "-m", "pip", "install", "-q", *PYCRDT_REQUIREMENTS],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if completed.returncode != 0:
+            raise ServerError(f"installing pycrdt-websocket failed:\n{completed.stderr[-2000:]}")
+
+    def version(self) -> str:
+        completed = subprocess.run(
+            [
+                str(self._python),
+                "-c",
+                "import importlib.metadata as m; "
+                "print(*(m.version(p) for p in ('pycrdt-websocket', 'pycrdt', 'uvicorn')))",
+            ],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        parts = completed.stdout.split()
+        if len(parts) != 3:
+            return "?"
+        return f"pycrdt-websocket {parts[0]}, pycrdt {parts[1]}, uvicorn {parts[2]}"
+
+    def make(self, tmp: Path, port: int, pinning: Pinning) -> Server:
+        script = BENCH_DIR / "peers" / "pycrdt_websocket_server.py"
+        return Server(
+            name=self.name,
+            command=[str(self._python), str(script), "127.0.0.1", str(port)],
+            port=port,
+            url=f"ws://127.0.0.1:{port}",
+            dialect="yws",
+            cpus=pinning.server,
+            log_path=tmp / "server.log",
+        )
+
+
+class ExternalTarget(Target):
+    """A server that is already running; the benchmark only connects to it.
+
+    Args:
+        url: its WebSocket base URL (documents at ``url/DOCUMENT``).
+        dialect: ``yws`` or ``hocuspocus``.
+        pid: its process id, to measure its memory (None: not measured).
+    """
+
+    name = "target"
+
+    def __init__(self, url: str, dialect: str = "yws", pid: int | None = None) -> None:
+        if not url.startswith(("ws://127.", "ws://localhost", "ws://[::1]")):
+            raise ServerError(f"only loopback servers may be measured, not {url}")
+        self.url = url.rstrip("/")
+        self.dialect = dialect
+        self.pid = pid
+
+    def version(self) -> str:
+        return self.url
+
+    @contextlib.asynccontextmanager
+    async def running(self, pinning: Pinning) -> AsyncIterator[Server]:
+        server = _External(self.url, self.dialect, self.pid)
+        yield server
+
+
+class _External(Server):
+    def __init__(self, url: str, dialect: str, pid: int | None) -> None:
+        super().__init__(
+            name="target",
+            command=[],
+            port=0,
+            url=url,
+            dialect=dialect,
+            log_path=Path(os.devnull),
+        )
+        self._pid = pid
+
+    @property
+    def pid(self) -> int | None:
+        return self._pid
+
+    async def start(self) -> None:
+        return None
+
+    async def stop(self) -> None:
+        return None
+
+
+PEERS: dict[str, type[Target]] = {
+    "y-websocket": YWebsocketTarget,
+    "hocuspocus": HocuspocusTarget,
+    "pycrdt-websocket": PycrdtWebsocketTarget,
+}
