@@ -80,6 +80,10 @@ class Document:
             self._doc.apply_update(update)
         except ValueError as exc:
             raise ProtocolError("invalid document update") from exc
+        except RuntimeError as exc:
+            # Integration failed after decoding ("block parent must be deleted or shared ref
+            # type"): part of the update may be in the document.
+            raise PoisonedUpdate(f"the update could not be applied: {exc}") from exc
         except BaseException as exc:
             # Yrs panics on some hostile updates that decode fine; pyo3 raises its
             # PanicException, a BaseException that cannot be imported by name.

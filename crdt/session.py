@@ -289,7 +289,7 @@ class ClientSession:
                 transaction = self.doc.transaction()
             with transaction:
                 self.doc.apply_update(update)
-        except ValueError as exc:
+        except (ValueError, RuntimeError) as exc:
             raise ProtocolError("invalid document update from the server") from exc
         except BaseException as exc:
             # yrs panics on some malformed updates; pyo3 raises that as PanicException, a
