@@ -11,6 +11,7 @@ from crdt.errors import (
     ProtocolError,
     StorageError,
 )
+from crdt.export import to_html, to_markdown
 from crdt.protocol import (
     Auth,
     AwarenessMessage,
@@ -27,9 +28,11 @@ from crdt.protocol import (
     encode,
 )
 from crdt.state_vector import decode_state_vector, encode_state_vector
+from crdt.templates import TEMPLATES, Template, build_template
 
 __all__ = [
     "EMPTY_UPDATE",
+    "TEMPLATES",
     "Auth",
     "AuthError",
     "AwarenessEntry",
@@ -51,6 +54,8 @@ __all__ = [
     "SyncStep2",
     "SyncType",
     "SyncUpdate",
+    "Template",
+    "build_template",
     "decode",
     "decode_awareness",
     "decode_state_vector",
@@ -58,5 +63,7 @@ __all__ = [
     "encode_awareness",
     "encode_state_vector",
     "merge_updates",
+    "to_html",
+    "to_markdown",
     "validate_update",
 ]
