@@ -9,18 +9,24 @@ from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route, WebSocketRoute
+from starlette.routing import BaseRoute, Route, WebSocketRoute
 
+from server.accounts import AccountAuthenticator, Passwords, Tokens
+from server.api import ApiServices, api_routes
+from server.api.errors import error_response, http_exception_handler
 from server.auth import Authenticator, allow_guests
 from server.broker import Broker, MemoryBroker, RedisBroker
 from server.config import Settings
 from server.metrics import Metrics
+from server.permissions import LiveAccess
 from server.room import RoomServices
 from server.rooms import RoomManager
 from server.websocket import Hub, websocket_endpoint
 from storage import DocumentStore, SqlStore, create_engine, default_sqlite_url, upgrade_database
+from storage.accounts import Database
 
 __all__ = ["create_app", "database_url"]
 
@@ -36,29 +42,46 @@ def create_app(
     settings: Settings,
     *,
     store: DocumentStore | None = None,
-    authenticate: Authenticator = allow_guests,
+    authenticate: Authenticator | None = None,
 ) -> Starlette:
     """Build a node's ASGI app.
+
+    Accounts live in the database the settings name: the REST API (``/api/...``,
+    ``/openapi.json``) and, unless ``settings.anonymous``, the authenticate step of the
+    WebSocket, which then requires a token and a role in the document's workspace. In
+    anonymous mode every connection is a guest editor.
 
     Args:
         settings: the node's settings.
         store: a store to use instead of the database the settings name (tests pass a
-            ``MemoryStore``); the caller owns its lifetime.
-        authenticate: the authenticate step every WebSocket connection passes.
+            ``MemoryStore``); the caller owns its lifetime. There is no database then, hence
+            no accounts and no REST API.
+        authenticate: replaces the WebSocket's authenticate step.
+
+    Raises:
+        ValueError: a custom ``store`` without ``settings.anonymous`` or ``authenticate``:
+            nothing could authenticate connections.
 
     The database schema is brought up to date when the app starts.
     """
+    if store is not None and authenticate is None and not settings.anonymous:
+        raise ValueError(
+            "accounts need the database: pass anonymous=True or an authenticator "
+            "with a custom store"
+        )
     metrics = Metrics()
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         async with AsyncExitStack() as stack:
             active = store
+            database: Database | None = None
             if active is None:
                 url = database_url(settings)
                 await upgrade_database(url)
-                engine = create_engine(url)
+                engine = create_engine(url, durability=settings.durability)
                 stack.push_async_callback(engine.dispose)
+                database = Database(engine)
                 active = await stack.enter_async_context(
                     SqlStore(
                         engine,
@@ -95,7 +118,21 @@ def create_app(
                     presence_timeout=settings.presence_timeout_seconds,
                 )
             )
-            app.state.hub = Hub(settings, metrics, rooms, authenticate)
+            gate = authenticate
+            if database is not None:
+                tokens = Tokens(database, session_days=settings.session_days)
+                live = await stack.enter_async_context(LiveAccess(rooms, database))
+                app.state.api = ApiServices(settings, database, Passwords(), tokens, active, live)
+                if gate is None and not settings.anonymous:
+                    gate = AccountAuthenticator(database, tokens)
+            if settings.anonymous:
+                logger.warning(
+                    "ANONYMOUS MODE: no sign-in on the WebSocket; anyone who can reach "
+                    "%s:%d can read and edit every document",
+                    settings.host,
+                    settings.port,
+                )
+            app.state.hub = Hub(settings, metrics, rooms, gate or allow_guests)
             logger.info("node %s ready", settings.node_id)
             yield
             logger.info("node %s stopping: committing pending edits", settings.node_id)
@@ -111,11 +148,18 @@ def create_app(
     async def metrics_endpoint(request: Request) -> Response:
         return Response(metrics.render(), media_type="text/plain; version=0.0.4; charset=utf-8")
 
+    async def internal_error(request: Request, exc: Exception) -> Response:
+        return error_response(500, "internal", "the server failed; the error is in its log")
+
+    routes: list[BaseRoute] = [
+        Route("/healthz", healthz),
+        Route("/metrics", metrics_endpoint),
+        WebSocketRoute("/ws/{document_id}", websocket_endpoint),
+    ]
+    if store is None:
+        routes += api_routes()
     return Starlette(
-        routes=[
-            Route("/healthz", healthz),
-            Route("/metrics", metrics_endpoint),
-            WebSocketRoute("/ws/{document_id}", websocket_endpoint),
-        ],
+        routes=routes,
         lifespan=lifespan,
+        exception_handlers={HTTPException: http_exception_handler, Exception: internal_error},
     )

@@ -1,4 +1,5 @@
-"""The ``gess`` command: ``gess serve`` runs a node, ``gess db upgrade`` migrates the database."""
+"""The ``gess`` command: ``gess serve`` runs a node, ``gess db upgrade`` migrates the database,
+``gess users create|list|set-role`` manages accounts."""
 
 from __future__ import annotations
 
@@ -12,8 +13,10 @@ from collections.abc import Sequence
 import uvicorn
 from starlette.applications import Starlette
 
+from server.accounts import RedactTokens
 from server.app import create_app, database_url
 from server.config import Settings, add_settings_arguments, settings_from_args
+from server.users_cli import add_users_commands, run_users_command
 from server.websocket import Hub
 from storage import upgrade_database
 from storage.engine import parse_database_url
@@ -53,7 +56,18 @@ def _serve(settings: Settings) -> int:
         ws_per_message_deflate=False,
         lifespan="on",
     )
+    redact = RedactTokens()
+    for name in ("uvicorn.error", "uvicorn.access"):
+        logging.getLogger(name).addFilter(redact)
     server = _Server(config, app)
+    if settings.anonymous:
+        logger.warning(
+            "starting in ANONYMOUS MODE (--anonymous): there are no accounts on the "
+            "WebSocket, every connection may read and edit every document%s",
+            ""
+            if settings.is_loopback
+            else f", and {settings.host} is reachable from other machines (--force)",
+        )
     logger.info(
         "GESS Workspaces node %s on http://%s:%d (database: %s)",
         settings.node_id,
@@ -83,6 +97,9 @@ def _parser() -> argparse.ArgumentParser:
     db_commands = db.add_subparsers(dest="db_command", required=True)
     upgrade = db_commands.add_parser("upgrade", help="bring the schema up to date, then exit")
     add_settings_arguments(upgrade)
+    users = commands.add_parser("users", help="manage accounts")
+    for command in add_users_commands(users):
+        add_settings_arguments(command)
     return parser
 
 
@@ -106,6 +123,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     if args.command == "serve":
         return _serve(settings)
+    if args.command == "users":
+        return run_users_command(args, url)
     asyncio.run(upgrade_database(url))
     print(f"database {_redact(url)} is up to date")
     return 0

@@ -16,6 +16,9 @@ from pathlib import Path
 __all__ = ["Settings", "add_settings_arguments", "settings_from_args"]
 
 _LOG_LEVELS = ("critical", "error", "warning", "info", "debug")
+_REGISTRATION = ("open", "invite")
+_TRUE = frozenset({"1", "true", "yes", "on"})
+_FALSE = frozenset({"0", "false", "no", "off"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,6 +30,9 @@ class Settings:
     data_dir: Path = Path("gess-data")
     database_url: str | None = None
     """None: the embedded default, SQLite at ``data_dir/gess.db``."""
+    durability: str = "power"
+    """What a SQLite commit survives before anyone sees it: ``power`` (a power cut; the WAL is
+    synced on every commit) or ``process`` (a crash of the server process; much faster)."""
     redis_url: str | None = None
     """None: one node, in-memory broker. Otherwise Redis pub/sub between nodes."""
     log_level: str = "info"
@@ -43,15 +49,36 @@ class Settings:
     """Presence relayed from another node disappears if not renewed this long (Yjs: 30 s)."""
     max_pending_bytes: int = 64 * 1024 * 1024
     """Uncommitted bytes a room holds before it stops reading from its writers."""
+    anonymous: bool = False
+    """Open mode: every connection is a guest editor and documents are created on first
+    connect. False: the WebSocket requires an account and a workspace role."""
+    force: bool = False
+    """Allow ``anonymous`` on a host other than loopback."""
+    registration: str = "invite"
+    """Who may create an account once the first (admin) account exists: ``open`` (anyone)
+    or ``invite`` (only with an invitation token; operators use ``gess users create``)."""
+    session_days: float = 14.0
+    """How long a sign-in (session token and cookie) lasts."""
 
     def __post_init__(self) -> None:
         if not 0 < self.port < 65536:
             raise ValueError(f"port must be between 1 and 65535, not {self.port}")
+        if self.durability not in ("power", "process"):
+            raise ValueError("durability must be 'power' or 'process'")
         if self.log_level not in _LOG_LEVELS:
             raise ValueError(f"log level must be one of {', '.join(_LOG_LEVELS)}")
         for name in ("max_message_bytes", "send_queue_messages", "compact_threshold"):
             if getattr(self, name) <= 0:
                 raise ValueError(f"{name.replace('_', ' ')} must be positive")
+        if self.registration not in _REGISTRATION:
+            raise ValueError(f"registration must be one of {', '.join(_REGISTRATION)}")
+        if not 0 < self.session_days <= 366:
+            raise ValueError("session days must be between 0 and 366")
+        if self.anonymous and not self.is_loopback and not self.force:
+            raise ValueError(
+                f"--anonymous lets anyone who can reach {self.host} read and edit every "
+                "document; it is refused on a host other than loopback unless --force is given"
+            )
 
     @property
     def is_loopback(self) -> bool:
@@ -82,19 +109,45 @@ _OPTIONS: tuple[tuple[str, str, type, str], ...] = (
         str,
         "redis://HOST:PORT/DB to share documents with other nodes (default: one node)",
     ),
+    (
+        "--durability",
+        "durability",
+        str,
+        "SQLite only: 'power' (commits survive a power cut, default) or 'process' (commits "
+        "survive a crash of the server; no disk sync per commit)",
+    ),
     ("--log-level", "log_level", str, "critical, error, warning, info or debug (default info)"),
     ("--node-id", "node_id", str, "name of this node in logs and /healthz (default: random)"),
     ("--max-message-bytes", "max_message_bytes", int, "largest message a client may send"),
     ("--room-grace-seconds", "room_grace_seconds", float, "idle time before a room unloads"),
     ("--compact-threshold", "compact_threshold", int, "log entries that trigger compaction"),
+    (
+        "--anonymous",
+        "anonymous",
+        bool,
+        "open mode: no accounts on the WebSocket, everyone edits everything (loopback only)",
+    ),
+    ("--force", "force", bool, "allow --anonymous on a host other than loopback"),
+    (
+        "--registration",
+        "registration",
+        str,
+        "open or invite: who may create an account after the first one (default invite)",
+    ),
+    ("--session-days", "session_days", float, "how long a sign-in lasts (default 14)"),
 )
 
 
 def add_settings_arguments(parser: argparse.ArgumentParser) -> None:
     """Declare one flag per setting; each also reads ``GESS_<NAME>`` from the environment."""
-    for flag, name, _kind, help_text in _OPTIONS:
+    for flag, name, kind, help_text in _OPTIONS:
         env = "GESS_" + name.upper()
-        parser.add_argument(flag, dest=name, default=None, help=f"{help_text} [{env}]")
+        if kind is bool:
+            parser.add_argument(
+                flag, dest=name, action="store_const", const="1", help=f"{help_text} [{env}]"
+            )
+        else:
+            parser.add_argument(flag, dest=name, default=None, help=f"{help_text} [{env}]")
 
 
 def settings_from_args(
@@ -114,9 +167,20 @@ def settings_from_args(
         if raw is None or raw == "":
             continue
         try:
-            values[name] = kind(raw)
+            values[name] = _parse_bool(raw) if kind is bool else kind(raw)
         except ValueError as exc:
             raise ValueError(f"{flag}: {raw!r} is not a valid {kind.__name__}") from exc
+    if "registration" in values:
+        values["registration"] = str(values["registration"]).lower()
     if "log_level" in values:
         values["log_level"] = str(values["log_level"]).lower()
     return Settings(**values)  # type: ignore[arg-type]
+
+
+def _parse_bool(raw: str) -> bool:
+    value = raw.strip().lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise ValueError(f"{raw!r} is not a boolean")

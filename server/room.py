@@ -200,10 +200,10 @@ class Room:
                 raise ProtocolError(f"clients may not send {type(message).__name__} messages")
 
     async def _receive_update(self, connection: Connection, update: bytes) -> None:
+        if update == EMPTY_UPDATE:
+            return  # every client's first sync step 2 when it has nothing new, readers' too
         if not connection.principal.can_write:
             connection.send(encode(Auth("permission denied: this connection is read-only")))
-            return
-        if update == EMPTY_UPDATE:
             return
         if self._pending_bytes >= self._services.max_pending_bytes:
             # The store is behind: stop reading from this writer until it catches up.
@@ -273,13 +273,14 @@ class Room:
         elif envelope.kind is EnvelopeKind.EVENT:
             try:
                 data = json.loads(envelope.payload)
-            except ValueError as exc:
+                event, members_only = data["event"], bool(data["members_only"])
+            except (ValueError, TypeError, KeyError) as exc:
                 logger.error(
                     "document %s: bad event from %s: %s", self.document_id, envelope.origin, exc
                 )
                 return
-            if isinstance(data, dict):
-                self._deliver_event(data)
+            if isinstance(event, dict):
+                self._deliver_event(event, members_only)
 
     def _apply_remote(self, update: bytes) -> None:
         if self._deferred is not None:
@@ -294,13 +295,24 @@ class Room:
             return
         self._broadcast(encode(SyncUpdate(update)))
 
-    def send_event(self, data: dict[str, object]) -> None:
-        """Send a server event to every client here that asked for events, and to other nodes."""
-        self._deliver_event(data)
-        self._publish(EnvelopeKind.EVENT, json.dumps(data, separators=(",", ":")).encode())
+    def send_event(self, data: dict[str, object], *, members_only: bool = False) -> None:
+        """Send a server event to every client here that asked for events, and to other nodes.
 
-    def _deliver_event(self, data: dict[str, object]) -> None:
-        targets = [c for c in self._connections if c.wants_events]
+        Args:
+            data: the event, a JSON object.
+            members_only: only for members of the document's workspace (connections whose
+                principal has a role), not for people reading a published document.
+        """
+        self._deliver_event(data, members_only)
+        envelope = {"event": data, "members_only": members_only}
+        self._publish(EnvelopeKind.EVENT, json.dumps(envelope, separators=(",", ":")).encode())
+
+    def _deliver_event(self, data: dict[str, object], members_only: bool) -> None:
+        targets = [
+            c
+            for c in self._connections
+            if c.wants_events and (not members_only or c.principal.role is not None)
+        ]
         if targets:
             broadcast(targets, encode(Event(data)), self._metrics)
 

@@ -70,8 +70,9 @@ async def _serve(hub: Hub, channel: Channel, websocket: WebSocket, document_id: 
     )
     try:
         principal = await hub.authenticate(request)
-    except DocumentNotFound:
-        await channel.close(CloseCode.NOT_FOUND, f"document {document_id} not found")
+    except DocumentNotFound as exc:
+        detail = f": {exc}" if str(exc) else ""
+        await channel.close(CloseCode.NOT_FOUND, f"document {document_id} not found{detail}")
         return
     except Forbidden as exc:
         await channel.close(CloseCode.FORBIDDEN, f"forbidden: {exc}")

@@ -61,6 +61,7 @@ class StartServer(Protocol):
         data_dir: Path | None = None,
         extra_args: Sequence[str] = (),
         env: dict[str, str] | None = None,
+        anonymous: bool = True,
     ) -> Awaitable[GessServer]: ...
 
 
@@ -69,6 +70,8 @@ async def gess_server(tmp_path: Path, request: pytest.FixtureRequest) -> AsyncIt
     """Start real ``gess serve`` processes: ``server = await gess_server(database_url=...)``.
 
     Each has its own free port and, unless ``data_dir`` is given, its own data directory.
+    Servers run in open mode (``--anonymous``) unless ``anonymous=False``: then the WebSocket
+    requires accounts.
     Every server still running at the end gets SIGTERM; the logs are printed when the test
     failed.
     """
@@ -79,6 +82,7 @@ async def gess_server(tmp_path: Path, request: pytest.FixtureRequest) -> AsyncIt
         data_dir: Path | None = None,
         extra_args: Sequence[str] = (),
         env: dict[str, str] | None = None,
+        anonymous: bool = True,
     ) -> GessServer:
         number = len(servers)
         server = GessServer(
@@ -87,6 +91,7 @@ async def gess_server(tmp_path: Path, request: pytest.FixtureRequest) -> AsyncIt
             database_url=database_url,
             extra_args=extra_args,
             env=env,
+            anonymous=anonymous,
         )
         servers.append(server)
         await server.start()

@@ -87,6 +87,7 @@ class GessServer:
         extra_args: Sequence[str] = (),
         port: int | None = None,
         env: dict[str, str] | None = None,
+        anonymous: bool = True,
     ) -> None:
         self.data_dir = data_dir
         self.log_path = log_path
@@ -94,6 +95,8 @@ class GessServer:
         self.extra_args = list(extra_args)
         self.port = port or free_port()
         self.env = env or {}
+        self.anonymous = anonymous
+        """Open mode (``--anonymous``); False: the WebSocket requires accounts."""
         self._process: subprocess.Popen[bytes] | None = None
         self._runs = 0
         _ALIVE.add(self)
@@ -136,6 +139,8 @@ class GessServer:
         ]
         if self.database_url is not None:
             args += ["--database-url", self.database_url]
+        if self.anonymous:
+            args.append("--anonymous")
         return args + self.extra_args
 
     async def start(self, within: float = 30.0) -> None:

@@ -16,7 +16,8 @@ from storage import MemoryStore
 
 @pytest.fixture
 def client() -> Iterator[TestClient]:
-    app = create_app(Settings(node_id="test-node", max_message_bytes=1024), store=MemoryStore())
+    settings = Settings(node_id="test-node", max_message_bytes=1024, anonymous=True)
+    app = create_app(settings, store=MemoryStore())
     with TestClient(app) as test_client:
         yield test_client
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -15,6 +16,7 @@ from crdt import (
     Event,
     Saved,
     SyncUpdate,
+    decode,
     decode_awareness,
     encode_awareness,
 )
@@ -143,3 +145,32 @@ async def test_server_events_reach_only_clients_that_asked_on_every_node(nodes) 
                 assert event.data == {"type": "thread.added", "id": "t1"}
             await asyncio.sleep(0.05)
             assert stock.nothing_received(), "a stock Yjs client received a GESS event"
+
+
+async def test_members_only_events_skip_readers_of_a_published_document(nodes) -> None:
+    (one, m1), (two, m2) = nodes
+    async with joined(one, m1) as (member, room1), joined(two, m2) as (reader, _):
+        member.connection.principal = dataclasses.replace(EDITOR, role="editor")
+        far_member = Client(two, m2, dataclasses.replace(EDITOR, role="viewer"))
+        member.connection.wants_events = reader.connection.wants_events = True
+        async with asyncio.TaskGroup() as tasks:
+            tasks.create_task(far_member.connection.run_writer())
+            room2 = await two.join("doc", far_member.connection)
+            far_member.connection.wants_events = True
+            room1.send_event({"type": "activity", "verb": "renamed"}, members_only=True)
+            for client in (member, far_member):
+                event = await client.recv_until(Event)
+                assert isinstance(event, Event) and event.data["verb"] == "renamed"
+            await asyncio.sleep(0.05)
+            assert not any(isinstance(decode(m), Event) for m in drain(reader.channel.sent)), (
+                "a non-member received workspace activity"
+            )
+            room2.leave(far_member.connection)
+            far_member.connection.close(1000, "")
+
+
+def drain(queue: asyncio.Queue[bytes]) -> list[bytes]:
+    items = []
+    while not queue.empty():
+        items.append(queue.get_nowait())
+    return items

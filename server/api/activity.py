@@ -1,0 +1,130 @@
+"""The activity feed of a workspace: recorded with the change it describes, in the same
+transaction, then pushed live to the members who have one of its documents open.
+
+Verbs: ``document.created``, ``document.renamed``, ``document.published``,
+``document.unpublished``, ``document.trashed``, ``document.restored``, ``document.deleted``,
+``member.invited``, ``member.joined``, ``member.role_changed``, ``member.removed``.
+
+The live push is a server event ``{"type": "activity", "workspace_id": ..., "activity": ...}``
+(GESS message 101) sent to every room of the workspace's documents loaded on this node, and
+through each to the other nodes holding that room.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from crdt import StorageError
+from server.api.common import load_workspace, require_role
+from server.api.framework import Call
+from server.api.models import ActivityOut, ActivityPage, PageQuery
+from server.api.paging import decode_cursor, split_page
+from server.api.registry import api
+from server.api.services import ApiServices
+from server.permissions import Role
+from storage.accounts import utcnow
+from storage.catalog import ActivityRecord, document_ids, insert_activity, list_activity
+from storage.people import UserRecord
+
+__all__ = ["activity_out", "push", "record"]
+
+logger = logging.getLogger("gess.activity")
+
+
+async def record(
+    connection: AsyncConnection,
+    workspace_id: str,
+    actor: UserRecord,
+    verb: str,
+    obj: tuple[str, str],
+    data: Mapping[str, str | bool | None] | None = None,
+) -> ActivityRecord:
+    """Add an entry to the feed inside the caller's transaction.
+
+    Args:
+        obj: (type, id) of what the entry is about: ``("document", id)``...
+        data: what a reader needs without another lookup (titles, names, roles). Never put
+            e-mail addresses here: the feed is pushed to everyone connected.
+    """
+    object_type, object_id = obj
+    return await insert_activity(
+        connection,
+        workspace_id=workspace_id,
+        actor_id=actor.id,
+        actor_name=actor.name,
+        verb=verb,
+        object_type=object_type,
+        object_id=object_id,
+        data=data or {},
+        now=utcnow(),
+    )
+
+
+def activity_out(entry: ActivityRecord) -> ActivityOut:
+    actor = None
+    if entry.actor_id is not None:
+        actor = {"id": entry.actor_id, "name": entry.actor_name or ""}
+    return ActivityOut.model_validate(
+        {
+            "id": str(entry.id),
+            "workspace_id": entry.workspace_id,
+            "verb": entry.verb,
+            "actor": actor,
+            "object": {"type": entry.object_type, "id": entry.object_id},
+            "data": entry.data,
+            "created_at": entry.created_at,
+        }
+    )
+
+
+async def push(services: ApiServices, entries: list[ActivityRecord]) -> None:
+    """Send committed entries to the rooms of their workspace's documents loaded here.
+
+    Best effort: the feed is in the database either way, and a failure here is logged.
+    """
+    loaded = set(services.live.loaded())
+    if not loaded or not entries:
+        return
+    for entry in entries:
+        try:
+            async with services.database.transaction() as connection:
+                ids = loaded & set(await document_ids(connection, entry.workspace_id))
+        except StorageError as exc:
+            logger.warning("could not push activity %s: %s", entry.id, exc)
+            continue
+        if ids:
+            event: dict[str, object] = {
+                "type": "activity",
+                "workspace_id": entry.workspace_id,
+                "activity": activity_out(entry).model_dump(mode="json"),
+            }
+            services.live.send_event(ids, event)
+
+
+@api.operation(
+    "GET",
+    "/api/workspaces/{workspace_id}/activity",
+    summary="The workspace's activity, newest first",
+    tag="activity",
+    query=PageQuery,
+    response=ActivityPage,
+    errors=(400, 403, 404),
+)
+async def list_workspace_activity(call: Call) -> ActivityPage:
+    """Members only (any role)."""
+    query = call.query(PageQuery)
+    before = decode_cursor(query.cursor, int)
+    async with call.services.database.transaction() as connection:
+        _, role = await load_workspace(connection, call.path["workspace_id"], call.user_id)
+        require_role(role, Role.VIEWER, "read the activity")
+        rows = await list_activity(
+            connection,
+            call.path["workspace_id"],
+            limit=query.limit + 1,
+            before=None if before is None else int(before[0]),
+        )
+    page, cursor = split_page(rows, query.limit, lambda entry: (entry.id,))
+    return ActivityPage(items=[activity_out(entry) for entry in page], next_cursor=cursor)

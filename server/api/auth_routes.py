@@ -1,0 +1,267 @@
+"""Accounts: register, sign in and out, the profile, and personal API tokens.
+
+Signing in returns a token for ``Authorization: Bearer`` and also sets the browser's cookies:
+``gess_session`` (HttpOnly, SameSite=Lax: the same token) and ``gess_csrf`` (readable by the
+page, to echo in ``X-CSRF-Token`` on state-changing calls authenticated by the cookie).
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+
+from starlette.responses import JSONResponse, Response
+
+from server.accounts import CSRF_COOKIE, SESSION_COOKIE, new_id
+from server.api.activity import push
+from server.api.common import user_out
+from server.api.errors import conflict, forbidden, not_found, unauthenticated
+from server.api.framework import Call
+from server.api.invitations import accept_invitation, usable_invitation
+from server.api.models import (
+    LoginIn,
+    PageQuery,
+    ProfilePatch,
+    RegisterIn,
+    SessionOut,
+    TokenCreate,
+    TokenCreated,
+    TokenOut,
+    TokenPage,
+    UserOut,
+)
+from server.api.paging import decode_cursor, split_page
+from server.api.registry import api
+from storage.accounts import Conflict, users, utcnow
+from storage.catalog import ActivityRecord
+from storage.people import (
+    TokenRecord,
+    count_users,
+    delete_token,
+    insert_user,
+    list_tokens,
+    update_user,
+    user_by_email,
+)
+
+__all__: list[str] = []
+
+
+def _signed_in(call: Call, session: SessionOut, status: int) -> Response:
+    """The session as JSON, with the browser's session and CSRF cookies set."""
+    response = JSONResponse(session.model_dump(mode="json"), status_code=status)
+    max_age = int(call.services.tokens.session_lifetime.total_seconds())
+    secure = call.request.url.scheme == "https"
+    response.set_cookie(
+        SESSION_COOKIE,
+        session.token,
+        max_age=max_age,
+        httponly=True,
+        samesite="lax",
+        secure=secure,
+    )
+    response.set_cookie(
+        CSRF_COOKIE,
+        secrets.token_urlsafe(32),
+        max_age=max_age,
+        httponly=False,
+        samesite="lax",
+        secure=secure,
+    )
+    return response
+
+
+@api.operation(
+    "POST",
+    "/api/auth/register",
+    summary="Create an account and sign in",
+    tag="accounts",
+    body=RegisterIn,
+    response=SessionOut,
+    status=201,
+    auth=False,
+    errors=(403, 404, 409),
+)
+async def register(call: Call) -> Response:
+    """The first account becomes the instance's admin. Afterwards registration is open, or
+    needs an ``invite_token`` when the server runs with ``--registration invite``; an
+    invitation token also makes the new account a member of its workspace."""
+    body = call.body(RegisterIn)
+    services = call.services
+    password_hash = await services.passwords.hash(body.password)
+    joined: list[ActivityRecord] = []
+    try:
+        async with services.database.transaction() as connection:
+            # Serialises registrations, so that exactly one account is ever the first.
+            await services.database.lock_for_update(connection, users)
+            first = await count_users(connection) == 0
+            invitation = None
+            if body.invite_token is not None:
+                invitation = await usable_invitation(connection, body.invite_token, body.email)
+            elif services.settings.registration == "invite" and not first:
+                raise forbidden(
+                    "registration is by invitation only: ask a workspace owner for an invite "
+                    "link, or an operator for an account",
+                    code="registration_closed",
+                )
+            user = await insert_user(
+                connection,
+                user_id=new_id(),
+                email=body.email,
+                name=body.name,
+                password_hash=password_hash,
+                instance_role="admin" if first else "user",
+                now=utcnow(),
+            )
+            if invitation is not None:
+                joined.append(await accept_invitation(connection, invitation, user))
+    except Conflict:
+        raise conflict(
+            "an account with this e-mail address exists: sign in instead", code="email_taken"
+        ) from None
+    await push(services, joined)
+    token, record_ = await services.tokens.issue(user.id)
+    session = SessionOut(token=token, expires_at=record_.expires_at, user=user_out(user))
+    return _signed_in(call, session, 201)
+
+
+@api.operation(
+    "POST",
+    "/api/auth/login",
+    summary="Sign in with e-mail and password",
+    tag="accounts",
+    body=LoginIn,
+    response=SessionOut,
+    auth=False,
+    errors=(401,),
+)
+async def login(call: Call) -> Response:
+    """Answers 401 for an unknown address and for a wrong password alike, in the same time."""
+    body = call.body(LoginIn)
+    services = call.services
+    async with services.database.transaction() as connection:
+        user = await user_by_email(connection, body.email)
+    ok = await services.passwords.verify(
+        None if user is None else user.password_hash, body.password
+    )
+    if user is None or not ok:
+        raise unauthenticated("wrong e-mail address or password")
+    token, record_ = await services.tokens.issue(user.id)
+    session = SessionOut(token=token, expires_at=record_.expires_at, user=user_out(user))
+    return _signed_in(call, session, 200)
+
+
+@api.operation(
+    "POST",
+    "/api/auth/logout",
+    summary="Sign out: revoke the token this call was made with",
+    tag="accounts",
+    status=204,
+    errors=(403,),
+)
+async def logout(call: Call) -> Response:
+    """Revokes the session (or the personal token) that authenticated the call and clears
+    the browser's cookies."""
+    assert call.signed_in is not None
+    token = call.signed_in.token
+    async with call.services.database.transaction() as connection:
+        await delete_token(connection, user_id=token.user_id, token_id=token.id, kind=token.kind)
+    response = Response(status_code=204)
+    response.delete_cookie(SESSION_COOKIE, httponly=True, samesite="lax")
+    response.delete_cookie(CSRF_COOKIE, samesite="lax")
+    return response
+
+
+@api.operation("GET", "/api/me", summary="Your account", tag="accounts", response=UserOut)
+async def me(call: Call) -> UserOut:
+    assert call.signed_in is not None
+    return user_out(call.signed_in.user)
+
+
+@api.operation(
+    "PATCH",
+    "/api/me",
+    summary="Change your profile",
+    tag="accounts",
+    body=ProfilePatch,
+    response=UserOut,
+    errors=(403,),
+)
+async def update_me(call: Call) -> UserOut:
+    """Name, actor type, organisation, country (ISO 3166-1 alpha-2). Only the fields sent
+    change; null clears an optional one."""
+    values = call.body(ProfilePatch).changes()
+    async with call.services.database.transaction() as connection:
+        user = await update_user(connection, call.user_id, values, utcnow())
+    if user is None:
+        raise unauthenticated("this account no longer exists")
+    return user_out(user)
+
+
+def _token_out(token: TokenRecord) -> TokenOut:
+    return TokenOut.model_validate(token, from_attributes=True)
+
+
+@api.operation(
+    "POST",
+    "/api/me/tokens",
+    summary="Create a personal API token",
+    tag="accounts",
+    body=TokenCreate,
+    response=TokenCreated,
+    status=201,
+    errors=(403,),
+)
+async def create_token(call: Call) -> TokenCreated:
+    """For integrations: a token that acts as you until it expires or you revoke it. It is
+    in the response only."""
+    body = call.body(TokenCreate)
+    secret, token = await call.services.tokens.issue(
+        call.user_id,
+        kind="personal",
+        name=body.name,
+        lifetime=timedelta(days=body.expires_in_days),
+    )
+    return TokenCreated(**_token_out(token).model_dump(), token=secret)
+
+
+@api.operation(
+    "GET",
+    "/api/me/tokens",
+    summary="Your personal API tokens",
+    tag="accounts",
+    query=PageQuery,
+    response=TokenPage,
+    errors=(400,),
+)
+async def list_my_tokens(call: Call) -> TokenPage:
+    """Without their secrets, which are never stored."""
+    query = call.query(PageQuery)
+    after = decode_cursor(query.cursor, str)
+    async with call.services.database.transaction() as connection:
+        rows = await list_tokens(
+            connection,
+            call.user_id,
+            kind="personal",
+            limit=query.limit + 1,
+            after=None if after is None else str(after[0]),
+        )
+    page, cursor = split_page(rows, query.limit, lambda row: (row.id,))
+    return TokenPage(items=[_token_out(row) for row in page], next_cursor=cursor)
+
+
+@api.operation(
+    "DELETE",
+    "/api/me/tokens/{token_id}",
+    summary="Revoke a personal API token",
+    tag="accounts",
+    status=204,
+    errors=(403, 404),
+)
+async def revoke_token(call: Call) -> None:
+    async with call.services.database.transaction() as connection:
+        deleted = await delete_token(
+            connection, user_id=call.user_id, token_id=call.path["token_id"], kind="personal"
+        )
+    if not deleted:
+        raise not_found(f"you have no token {call.path['token_id']}")

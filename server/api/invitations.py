@@ -1,0 +1,252 @@
+"""Invitations: a link with a secret token that lets someone join a workspace, account or not.
+
+An owner creates one (optionally for one e-mail address); the person opens the link, and
+accepts it signed in (``POST /api/invitations/{token}/accept``) or registers with it
+(``invite_token`` in ``POST /api/auth/register``, which works even when registration is
+invite-only). An invitation is used once. No e-mail is sent: the owner passes the link on.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from server.accounts import new_id, new_secret, secret_hash
+from server.api.activity import push, record
+from server.api.common import load_workspace, require_role, workspace_out
+from server.api.errors import conflict, forbidden, not_found
+from server.api.framework import Call
+from server.api.models import (
+    AcceptedInvitation,
+    InvitationCreate,
+    InvitationCreated,
+    InvitationOut,
+    InvitationPage,
+    InvitationPreview,
+    PageQuery,
+)
+from server.api.paging import decode_cursor, split_page
+from server.api.registry import api
+from server.permissions import Role
+from storage.accounts import utcnow
+from storage.catalog import ActivityRecord
+from storage.people import UserRecord
+from storage.workspaces import (
+    InvitationRecord,
+    delete_invitation,
+    get_workspace,
+    insert_invitation,
+    insert_member,
+    invitation_by_token,
+    list_invitations,
+    mark_invitation_accepted,
+    role_of,
+)
+
+__all__ = ["accept_invitation", "usable_invitation"]
+
+
+def _out(invitation: InvitationRecord) -> InvitationOut:
+    return InvitationOut.model_validate(
+        {
+            "id": invitation.id,
+            "workspace_id": invitation.workspace_id,
+            "email": invitation.email,
+            "role": invitation.role,
+            "created_at": invitation.created_at,
+            "expires_at": invitation.expires_at,
+        }
+    )
+
+
+async def usable_invitation(
+    connection: AsyncConnection, token: str, email: str
+) -> InvitationRecord:
+    """The pending invitation of a token, if the account with ``email`` may use it.
+
+    Raises:
+        ApiError: 404 unknown token; 409 used or expired; 403 meant for another address.
+    """
+    invitation = await invitation_by_token(connection, secret_hash(token))
+    if invitation is None:
+        raise not_found("no such invitation: check the link")
+    if invitation.accepted_at is not None:
+        raise conflict("this invitation has been used already", code="invitation_used")
+    if invitation.expires_at <= utcnow():
+        raise conflict("this invitation has expired: ask for a new one", code="invitation_expired")
+    if invitation.email is not None and invitation.email != email:
+        raise forbidden(
+            "this invitation is for another e-mail address", code="invitation_for_someone_else"
+        )
+    return invitation
+
+
+async def accept_invitation(
+    connection: AsyncConnection, invitation: InvitationRecord, user: UserRecord
+) -> ActivityRecord:
+    """Make ``user`` a member with the invitation's role, inside the caller's transaction.
+
+    Raises:
+        ApiError: 409 if the invitation was used meanwhile or the user is a member already.
+    """
+    if await role_of(connection, invitation.workspace_id, user.id) is not None:
+        raise conflict("you are a member of this workspace already", code="already_member")
+    now = utcnow()
+    if not await mark_invitation_accepted(connection, invitation.id, user.id, now):
+        raise conflict("this invitation has been used already", code="invitation_used")
+    await insert_member(connection, invitation.workspace_id, user.id, invitation.role, now)
+    return await record(
+        connection,
+        invitation.workspace_id,
+        user,
+        "member.joined",
+        ("member", user.id),
+        {"name": user.name, "role": invitation.role},
+    )
+
+
+@api.operation(
+    "POST",
+    "/api/workspaces/{workspace_id}/invitations",
+    summary="Create an invite link",
+    tag="members",
+    body=InvitationCreate,
+    response=InvitationCreated,
+    status=201,
+    errors=(403, 404),
+)
+async def create_invitation(call: Call) -> InvitationCreated:
+    """Owners only. The token is in the response only: pass the link on."""
+    body = call.body(InvitationCreate)
+    assert call.signed_in is not None
+    token = new_secret()
+    now = utcnow()
+    async with call.services.database.transaction() as connection:
+        _, role = await load_workspace(connection, call.path["workspace_id"], call.user_id)
+        require_role(role, Role.OWNER, "invite people")
+        invitation = await insert_invitation(
+            connection,
+            invitation_id=new_id(),
+            workspace_id=call.path["workspace_id"],
+            token_hash=secret_hash(token),
+            email=body.email,
+            role=body.role,
+            invited_by=call.user_id,
+            expires_at=now + timedelta(days=body.expires_in_days),
+            now=now,
+        )
+        entry = await record(
+            connection,
+            invitation.workspace_id,
+            call.signed_in.user,
+            "member.invited",
+            ("invitation", invitation.id),
+            {"role": invitation.role},
+        )
+    await push(call.services, [entry])
+    base = str(call.request.base_url).rstrip("/")
+    return InvitationCreated(
+        **_out(invitation).model_dump(), token=token, url=f"{base}/api/invitations/{token}"
+    )
+
+
+@api.operation(
+    "GET",
+    "/api/workspaces/{workspace_id}/invitations",
+    summary="Invitations not accepted yet",
+    tag="members",
+    query=PageQuery,
+    response=InvitationPage,
+    errors=(400, 403, 404),
+)
+async def list_workspace_invitations(call: Call) -> InvitationPage:
+    """Owners only; expired invitations are listed until revoked."""
+    query = call.query(PageQuery)
+    after = decode_cursor(query.cursor, str)
+    async with call.services.database.transaction() as connection:
+        _, role = await load_workspace(connection, call.path["workspace_id"], call.user_id)
+        require_role(role, Role.OWNER, "see the invitations")
+        rows = await list_invitations(
+            connection,
+            call.path["workspace_id"],
+            limit=query.limit + 1,
+            after=None if after is None else str(after[0]),
+        )
+    page, cursor = split_page(rows, query.limit, lambda row: (row.id,))
+    return InvitationPage(items=[_out(row) for row in page], next_cursor=cursor)
+
+
+@api.operation(
+    "DELETE",
+    "/api/workspaces/{workspace_id}/invitations/{invitation_id}",
+    summary="Revoke an invitation",
+    tag="members",
+    status=204,
+    errors=(403, 404),
+)
+async def revoke_invitation(call: Call) -> None:
+    """Owners only; an accepted invitation cannot be revoked (remove the member instead)."""
+    async with call.services.database.transaction() as connection:
+        _, role = await load_workspace(connection, call.path["workspace_id"], call.user_id)
+        require_role(role, Role.OWNER, "revoke invitations")
+        if not await delete_invitation(
+            connection, call.path["workspace_id"], call.path["invitation_id"]
+        ):
+            raise not_found(f"no pending invitation {call.path['invitation_id']}")
+
+
+@api.operation(
+    "GET",
+    "/api/invitations/{token}",
+    summary="What an invite link is for",
+    tag="members",
+    response=InvitationPreview,
+    auth=False,
+    errors=(404,),
+)
+async def preview_invitation(call: Call) -> InvitationPreview:
+    """Anyone holding the link may look: the workspace's name and the role offered."""
+    async with call.services.database.transaction() as connection:
+        invitation = await invitation_by_token(connection, secret_hash(call.path["token"]))
+        workspace = (
+            None if invitation is None else await get_workspace(connection, invitation.workspace_id)
+        )
+    if invitation is None or workspace is None:
+        raise not_found("no such invitation: check the link")
+    if invitation.accepted_at is not None:
+        status = "accepted"
+    elif invitation.expires_at <= utcnow():
+        status = "expired"
+    else:
+        status = "pending"
+    return InvitationPreview.model_validate(
+        {
+            "workspace_id": workspace.id,
+            "workspace_name": workspace.name,
+            "role": invitation.role,
+            "email": invitation.email,
+            "expires_at": invitation.expires_at,
+            "status": status,
+        }
+    )
+
+
+@api.operation(
+    "POST",
+    "/api/invitations/{token}/accept",
+    summary="Join a workspace with an invite link",
+    tag="members",
+    response=AcceptedInvitation,
+    errors=(403, 404, 409),
+)
+async def accept(call: Call) -> AcceptedInvitation:
+    """Signed in; the invitation must be pending, and for your address if it names one."""
+    assert call.signed_in is not None
+    user = call.signed_in.user
+    async with call.services.database.transaction() as connection:
+        invitation = await usable_invitation(connection, call.path["token"], user.email)
+        entry = await accept_invitation(connection, invitation, user)
+        workspace, role = await load_workspace(connection, invitation.workspace_id, user.id)
+    await push(call.services, [entry])
+    return AcceptedInvitation(workspace=workspace_out(workspace, role))

@@ -1,0 +1,161 @@
+"""Workspaces: create, list, read, change, delete.
+
+A workspace is private (members only) or public (every signed-in user may also read its
+published documents). Whoever creates one is its first owner.
+"""
+
+from __future__ import annotations
+
+from server.accounts import new_id
+from server.api.common import (
+    load_workspace,
+    require_readable_workspace,
+    require_role,
+    workspace_out,
+)
+from server.api.framework import Call
+from server.api.models import (
+    WorkspaceCreate,
+    WorkspaceListQuery,
+    WorkspaceOut,
+    WorkspacePage,
+    WorkspacePatch,
+)
+from server.api.paging import decode_cursor, split_page
+from server.api.registry import api
+from server.api.services import ApiServices
+from server.channel import CloseCode
+from server.permissions import Role
+from storage.accounts import utcnow
+from storage.catalog import document_ids
+from storage.workspaces import (
+    delete_workspace,
+    insert_workspace,
+    list_workspaces,
+    update_workspace,
+)
+
+__all__ = ["drop_documents"]
+
+
+async def drop_documents(services: ApiServices, ids: list[str], reason: str) -> None:
+    """Close the documents' rooms here (committing what is pending), then delete their
+    content from the store. Their workspace entries must be gone already, so that nobody
+    can open them again meanwhile."""
+    for document_id in ids:
+        await services.live.close_document(document_id, CloseCode.NOT_FOUND, reason)
+        await services.store.delete(document_id)
+
+
+@api.operation(
+    "POST",
+    "/api/workspaces",
+    summary="Create a workspace; you become its owner",
+    tag="workspaces",
+    body=WorkspaceCreate,
+    response=WorkspaceOut,
+    status=201,
+)
+async def create_workspace(call: Call) -> WorkspaceOut:
+    body = call.body(WorkspaceCreate)
+    async with call.services.database.transaction() as connection:
+        workspace = await insert_workspace(
+            connection,
+            workspace_id=new_id(),
+            name=body.name,
+            description=body.description,
+            visibility=body.visibility,
+            owner_id=call.user_id,
+            now=utcnow(),
+        )
+    return workspace_out(workspace, Role.OWNER.value)
+
+
+@api.operation(
+    "GET",
+    "/api/workspaces",
+    summary="Your workspaces, or every public one",
+    tag="workspaces",
+    query=WorkspaceListQuery,
+    response=WorkspacePage,
+    errors=(400,),
+)
+async def list_my_workspaces(call: Call) -> WorkspacePage:
+    """By name. ``scope=public`` lists every public workspace, with your role where you are a
+    member."""
+    query = call.query(WorkspaceListQuery)
+    after = decode_cursor(query.cursor, str, str)
+    async with call.services.database.transaction() as connection:
+        rows = await list_workspaces(
+            connection,
+            call.user_id,
+            public=query.scope == "public",
+            limit=query.limit + 1,
+            after=None if after is None else (str(after[0]), str(after[1])),
+        )
+    page, cursor = split_page(rows, query.limit, lambda row: (row[0].name, row[0].id))
+    return WorkspacePage(
+        items=[workspace_out(workspace, role) for workspace, role in page], next_cursor=cursor
+    )
+
+
+@api.operation(
+    "GET",
+    "/api/workspaces/{workspace_id}",
+    summary="A workspace",
+    tag="workspaces",
+    response=WorkspaceOut,
+    errors=(403, 404),
+)
+async def get_workspace(call: Call) -> WorkspaceOut:
+    """Members; and every signed-in user for a public workspace."""
+    async with call.services.database.transaction() as connection:
+        workspace, role = await load_workspace(connection, call.path["workspace_id"], call.user_id)
+    require_readable_workspace(workspace, role)
+    return workspace_out(workspace, role)
+
+
+@api.operation(
+    "PATCH",
+    "/api/workspaces/{workspace_id}",
+    summary="Rename, describe, or change visibility",
+    tag="workspaces",
+    body=WorkspacePatch,
+    response=WorkspaceOut,
+    errors=(403, 404),
+)
+async def patch_workspace(call: Call) -> WorkspaceOut:
+    """Owners only. Only the fields sent change."""
+    values = call.body(WorkspacePatch).changes()
+    async with call.services.database.transaction() as connection:
+        _, role = await load_workspace(
+            connection, call.path["workspace_id"], call.user_id, lock=True
+        )
+        require_role(role, Role.OWNER, "change the workspace")
+        workspace = await update_workspace(connection, call.path["workspace_id"], values, utcnow())
+    assert workspace is not None
+    if "visibility" in values:
+        # Readers of published documents may have lost (or gained) their access.
+        await call.services.live.recheck()
+    return workspace_out(workspace, role)
+
+
+@api.operation(
+    "DELETE",
+    "/api/workspaces/{workspace_id}",
+    summary="Delete a workspace with all its documents",
+    tag="workspaces",
+    status=204,
+    errors=(403, 404),
+)
+async def remove_workspace(call: Call) -> None:
+    """Owners only. Its documents' content is deleted too, for good; whoever has one open is
+    disconnected (4404)."""
+    async with call.services.database.transaction() as connection:
+        _, role = await load_workspace(
+            connection, call.path["workspace_id"], call.user_id, lock=True
+        )
+        require_role(role, Role.OWNER, "delete the workspace")
+        ids = await document_ids(connection, call.path["workspace_id"])
+        await delete_workspace(connection, call.path["workspace_id"])
+    await drop_documents(call.services, ids, "the workspace was deleted")

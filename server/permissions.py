@@ -1,0 +1,233 @@
+"""Roles, who may open a document, and making changes of rights take effect on open sockets.
+
+Roles are ordered ``owner ⊃ editor ⊃ commenter ⊃ viewer``: each may do everything the next
+one may. Editors and owners write; commenters and viewers get read-only connections. A
+signed-in person who is not a member may read the *published* documents of a *public*
+workspace, as a viewer.
+
+Rights change while people are connected. :class:`LiveAccess` applies a change to the
+connections of this node at once (a new principal, or a close), and :meth:`LiveAccess.run`
+re-checks every signed-in connection of this node periodically against the database, so a
+change made through another node takes effect here too, within :data:`RECHECK_SECONDS`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+from collections.abc import Collection, Iterable, Mapping
+from enum import StrEnum
+from types import TracebackType
+
+from crdt import DocumentNotFound, Forbidden, StorageError
+from server.channel import CloseCode
+from server.connection import Connection, Principal
+from server.rooms import RoomManager
+from storage.accounts import Database
+from storage.catalog import AccessRow, access_rows
+
+__all__ = [
+    "RECHECK_SECONDS",
+    "LiveAccess",
+    "Role",
+    "at_least",
+    "can_write",
+    "socket_role",
+    "with_role",
+]
+
+logger = logging.getLogger("gess.permissions")
+
+RECHECK_SECONDS = 5.0
+"""How often open connections are checked against the database (changes made on other nodes,
+documents trashed elsewhere)."""
+
+
+class Role(StrEnum):
+    OWNER = "owner"
+    EDITOR = "editor"
+    COMMENTER = "commenter"
+    VIEWER = "viewer"
+
+
+_RANK = {Role.VIEWER: 0, Role.COMMENTER: 1, Role.EDITOR: 2, Role.OWNER: 3}
+
+
+def at_least(role: str | None, minimum: Role) -> bool:
+    """Whether ``role`` (None: not a member) includes the rights of ``minimum``."""
+    if role is None:
+        return False
+    try:
+        return _RANK[Role(role)] >= _RANK[minimum]
+    except ValueError:
+        return False
+
+
+def can_write(role: str | None) -> bool:
+    return at_least(role, Role.EDITOR)
+
+
+def socket_role(row: AccessRow | None, user_id: str) -> str:
+    """The role a user's connection to a document gets.
+
+    Raises:
+        DocumentNotFound: no such document, or it is in the trash.
+        Forbidden: the user may not read it.
+    """
+    if row is None:
+        raise DocumentNotFound("no such document")
+    if row.document.trashed:
+        raise DocumentNotFound("the document is in the trash")
+    role = row.roles.get(user_id)
+    if role is not None:
+        return role
+    if row.visibility == "public" and row.document.published:
+        return Role.VIEWER.value
+    raise Forbidden("you are not a member of this document's workspace")
+
+
+def with_role(principal: Principal, role: str) -> Principal:
+    """The principal with another role, and the write right that goes with it."""
+    return dataclasses.replace(principal, role=role, can_write=can_write(role))
+
+
+class LiveAccess:
+    """Rights changes applied to the open connections of this node.
+
+    An async context manager: inside it, a task re-checks every signed-in connection each
+    :data:`RECHECK_SECONDS` (pass ``recheck_seconds=0`` to disable it).
+
+    Args:
+        rooms: this node's rooms.
+        database: where memberships and documents are.
+    """
+
+    def __init__(
+        self, rooms: RoomManager, database: Database, *, recheck_seconds: float = RECHECK_SECONDS
+    ) -> None:
+        self._rooms = rooms
+        self._database = database
+        self._interval = recheck_seconds
+        self._tasks: asyncio.TaskGroup | None = None
+        self._stop = asyncio.Event()
+
+    async def __aenter__(self) -> LiveAccess:
+        self._tasks = asyncio.TaskGroup()
+        await self._tasks.__aenter__()
+        if self._interval > 0:
+            self._tasks.create_task(self._run())
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        assert self._tasks is not None
+        self._stop.set()
+        await self._tasks.__aexit__(exc_type, exc, tb)
+        self._tasks = None
+
+    def _connections(
+        self, document_ids: Collection[str] | None, user_id: str | None
+    ) -> Iterable[tuple[str, Connection]]:
+        for document_id, room in self._rooms.rooms.items():
+            if document_ids is not None and document_id not in document_ids:
+                continue
+            for connection in room.connections:
+                if user_id is None or connection.principal.user_id == user_id:
+                    yield document_id, connection
+
+    def change_role(self, document_ids: Collection[str], user_id: str, role: str) -> int:
+        """Give a user's connections to these documents a new role; how many changed."""
+        changed = 0
+        for _, connection in self._connections(document_ids, user_id):
+            connection.principal = with_role(connection.principal, role)
+            changed += 1
+        return changed
+
+    def close_user(
+        self, document_ids: Collection[str], user_id: str, code: int, reason: str
+    ) -> int:
+        """Close a user's connections to these documents; how many were closed."""
+        closed = 0
+        for _, connection in self._connections(document_ids, user_id):
+            connection.close(code, reason)
+            closed += 1
+        return closed
+
+    async def close_document(self, document_id: str, code: int, reason: str) -> None:
+        """Commit what is pending for a document here and close its connections."""
+        room = self._rooms.room(document_id)
+        if room is not None:
+            await room.close(code, reason)
+
+    def send_event(self, document_ids: Collection[str], event: dict[str, object]) -> int:
+        """Send a server event for workspace members to the rooms of these documents loaded
+        here (and through them to other nodes holding the same rooms); how many rooms got it."""
+        sent = 0
+        for document_id, room in self._rooms.rooms.items():
+            if document_id in document_ids:
+                room.send_event(event, members_only=True)
+                sent += 1
+        return sent
+
+    async def committed_state(self, document_id: str) -> bytes | None:
+        """The committed state of a document loaded here, as one update; None if it is not
+        loaded (read it from the store then)."""
+        room = self._rooms.room(document_id)
+        if room is None:
+            return None
+        async with room.committed() as document:
+            return document.full_state()
+
+    def loaded(self) -> list[str]:
+        """The documents loaded on this node."""
+        return list(self._rooms.rooms)
+
+    async def recheck(self) -> None:
+        """Check every signed-in connection of this node against the database once."""
+        pairs = [
+            (document_id, connection)
+            for document_id, connection in self._connections(None, None)
+            if connection.principal.user_id is not None
+        ]
+        if not pairs:
+            return
+        document_ids = {document_id for document_id, _ in pairs}
+        user_ids = {str(connection.principal.user_id) for _, connection in pairs}
+        async with self._database.transaction() as connection:
+            rows = await access_rows(connection, document_ids, user_ids)
+        _apply(rows, pairs)
+
+    async def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                await asyncio.wait_for(self._stop.wait(), self._interval)
+            except TimeoutError:
+                pass
+            if self._stop.is_set():
+                return
+            try:
+                await self.recheck()
+            except StorageError as exc:
+                logger.warning("could not re-check open connections: %s", exc)
+
+
+def _apply(rows: Mapping[str, AccessRow], pairs: list[tuple[str, Connection]]) -> None:
+    for document_id, connection in pairs:
+        principal = connection.principal
+        assert principal.user_id is not None
+        try:
+            role = socket_role(rows.get(document_id), principal.user_id)
+        except DocumentNotFound as exc:
+            connection.close(CloseCode.NOT_FOUND, f"document not available: {exc}")
+            continue
+        except Forbidden as exc:
+            connection.close(CloseCode.FORBIDDEN, f"forbidden: {exc}")
+            continue
+        if role != principal.role:
+            logger.info("document %s: %s is now %s", document_id, principal.user_id, role)
+            connection.principal = with_role(principal, role)

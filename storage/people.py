@@ -1,0 +1,262 @@
+"""Queries of users and their tokens, on a connection the caller's transaction holds.
+
+Token secrets never reach this module: callers pass the SHA-256 of a token, so a leaked
+database does not leak working tokens.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from storage.accounts import api_tokens, as_utc, users
+
+__all__ = [
+    "TokenRecord",
+    "UserRecord",
+    "count_users",
+    "delete_token",
+    "delete_token_by_hash",
+    "get_user",
+    "insert_token",
+    "insert_user",
+    "list_tokens",
+    "list_users",
+    "set_instance_role",
+    "token_owner",
+    "update_user",
+    "user_by_email",
+]
+
+PROFILE_FIELDS = frozenset({"name", "actor_type", "organisation", "country"})
+"""The columns :func:`update_user` may change."""
+
+
+@dataclass(frozen=True, slots=True)
+class UserRecord:
+    id: str
+    email: str
+    name: str
+    password_hash: str
+    instance_role: str
+    actor_type: str | None
+    organisation: str | None
+    country: str | None
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class TokenRecord:
+    id: str
+    user_id: str
+    kind: str
+    name: str | None
+    created_at: datetime
+    expires_at: datetime | None
+
+
+def _user(m: sa.RowMapping) -> UserRecord:
+    return UserRecord(
+        id=m["id"],
+        email=m["email"],
+        name=m["name"],
+        password_hash=m["password_hash"],
+        instance_role=m["instance_role"],
+        actor_type=m["actor_type"],
+        organisation=m["organisation"],
+        country=m["country"],
+        created_at=as_utc(m["created_at"]),
+    )
+
+
+def _token(m: sa.RowMapping) -> TokenRecord:
+    expires = m["expires_at"]
+    return TokenRecord(
+        id=m["id"],
+        user_id=m["user_id"],
+        kind=m["kind"],
+        name=m["name"],
+        created_at=as_utc(m["created_at"]),
+        expires_at=None if expires is None else as_utc(expires),
+    )
+
+
+_USER_COLUMNS = [users.c[name] for name in UserRecord.__dataclass_fields__]
+_TOKEN_COLUMNS = [api_tokens.c[name] for name in TokenRecord.__dataclass_fields__]
+
+
+async def count_users(connection: AsyncConnection) -> int:
+    result = await connection.scalar(sa.select(sa.func.count()).select_from(users))
+    return int(result or 0)
+
+
+async def insert_user(
+    connection: AsyncConnection,
+    *,
+    user_id: str,
+    email: str,
+    name: str,
+    password_hash: str,
+    instance_role: str,
+    now: datetime,
+) -> UserRecord:
+    """Create an account; ``email`` must already be lower-cased.
+
+    Raises:
+        Conflict: (from the transaction) the e-mail address is taken.
+    """
+    await connection.execute(
+        users.insert().values(
+            id=user_id,
+            email=email,
+            name=name,
+            password_hash=password_hash,
+            instance_role=instance_role,
+            created_at=now,
+            updated_at=now,
+        )
+    )
+    return UserRecord(user_id, email, name, password_hash, instance_role, None, None, None, now)
+
+
+async def get_user(connection: AsyncConnection, user_id: str) -> UserRecord | None:
+    row = (await connection.execute(sa.select(*_USER_COLUMNS).where(users.c.id == user_id))).first()
+    return None if row is None else _user(row._mapping)
+
+
+async def user_by_email(connection: AsyncConnection, email: str) -> UserRecord | None:
+    """The account of a (lower-cased) e-mail address."""
+    statement = sa.select(*_USER_COLUMNS).where(users.c.email == email)
+    row = (await connection.execute(statement)).first()
+    return None if row is None else _user(row._mapping)
+
+
+async def list_users(
+    connection: AsyncConnection, *, limit: int, after: str | None = None
+) -> list[UserRecord]:
+    """Accounts in e-mail order, starting after the address ``after``."""
+    statement = sa.select(*_USER_COLUMNS).order_by(users.c.email).limit(limit)
+    if after is not None:
+        statement = statement.where(users.c.email > after)
+    return [_user(row._mapping) for row in await connection.execute(statement)]
+
+
+async def update_user(
+    connection: AsyncConnection, user_id: str, values: Mapping[str, object], now: datetime
+) -> UserRecord | None:
+    """Change profile fields (:data:`PROFILE_FIELDS` only); the account, or None if unknown.
+
+    Raises:
+        ValueError: ``values`` names another column.
+    """
+    unknown = set(values) - PROFILE_FIELDS
+    if unknown:
+        raise ValueError(f"not profile fields: {', '.join(sorted(unknown))}")
+    if values:
+        await connection.execute(
+            users.update().where(users.c.id == user_id).values(**values, updated_at=now)
+        )
+    return await get_user(connection, user_id)
+
+
+async def set_instance_role(
+    connection: AsyncConnection, email: str, role: str
+) -> UserRecord | None:
+    """Make an account ``admin`` or ``user``; the account, or None if the address is unknown."""
+    await connection.execute(
+        users.update().where(users.c.email == email).values(instance_role=role)
+    )
+    return await user_by_email(connection, email)
+
+
+async def insert_token(
+    connection: AsyncConnection,
+    *,
+    token_id: str,
+    user_id: str,
+    token_hash: str,
+    kind: str,
+    name: str | None,
+    expires_at: datetime | None,
+    now: datetime,
+) -> TokenRecord:
+    await connection.execute(
+        api_tokens.insert().values(
+            id=token_id,
+            user_id=user_id,
+            token_hash=token_hash,
+            kind=kind,
+            name=name,
+            created_at=now,
+            expires_at=expires_at,
+        )
+    )
+    return TokenRecord(token_id, user_id, kind, name, now, expires_at)
+
+
+async def token_owner(
+    connection: AsyncConnection, token_hash: str, now: datetime
+) -> tuple[UserRecord, TokenRecord] | None:
+    """The account and token of a token hash, or None if unknown, revoked or expired."""
+    statement = (
+        sa.select(*_USER_COLUMNS, *[c.label(f"token_{c.name}") for c in _TOKEN_COLUMNS])
+        .select_from(api_tokens.join(users, users.c.id == api_tokens.c.user_id))
+        .where(api_tokens.c.token_hash == token_hash)
+    )
+    row = (await connection.execute(statement)).first()
+    if row is None:
+        return None
+    m = row._mapping
+    expires = m["token_expires_at"]
+    token = TokenRecord(
+        id=m["token_id"],
+        user_id=m["token_user_id"],
+        kind=m["token_kind"],
+        name=m["token_name"],
+        created_at=as_utc(m["token_created_at"]),
+        expires_at=None if expires is None else as_utc(expires),
+    )
+    if token.expires_at is not None and token.expires_at <= now:
+        return None
+    return _user(row._mapping), token
+
+
+async def list_tokens(
+    connection: AsyncConnection, user_id: str, *, kind: str, limit: int, after: str | None
+) -> list[TokenRecord]:
+    """A user's tokens of one kind, in id order, starting after the id ``after``."""
+    statement = (
+        sa.select(*_TOKEN_COLUMNS)
+        .where(api_tokens.c.user_id == user_id, api_tokens.c.kind == kind)
+        .order_by(api_tokens.c.id)
+        .limit(limit)
+    )
+    if after is not None:
+        statement = statement.where(api_tokens.c.id > after)
+    return [_token(row._mapping) for row in await connection.execute(statement)]
+
+
+async def delete_token(
+    connection: AsyncConnection, *, user_id: str, token_id: str, kind: str
+) -> bool:
+    """Revoke one of a user's tokens; False if they have no such token."""
+    result = await connection.execute(
+        api_tokens.delete().where(
+            api_tokens.c.id == token_id,
+            api_tokens.c.user_id == user_id,
+            api_tokens.c.kind == kind,
+        )
+    )
+    return bool(result.rowcount)
+
+
+async def delete_token_by_hash(connection: AsyncConnection, token_hash: str) -> bool:
+    """Revoke the token with this hash; False if there is none."""
+    result = await connection.execute(
+        api_tokens.delete().where(api_tokens.c.token_hash == token_hash)
+    )
+    return bool(result.rowcount)
