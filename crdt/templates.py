@@ -210,7 +210,7 @@ def _coverage_gap_matrix() -> _Node:
 
 def _assap_plan() -> list[_Node]:
     return [
-        _h(1, "Social security extension strategy and action plan (ASSAP)"),
+        _h(1, "Adapted Social Security strategy and Action Plan (ASSAP)"),
         _p(
             _italic(
                 "The country's plan to extend social security coverage. Technical teams draft "

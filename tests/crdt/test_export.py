@@ -430,7 +430,7 @@ def test_markdown_escapes_text() -> None:
 
 def test_templates_export() -> None:
     markdown = to_markdown(build_template("assap-plan"))
-    assert markdown.startswith("# Social security extension strategy and action plan")
+    assert markdown.startswith("# Adapted Social Security strategy and Action Plan (ASSAP)")
     assert "\n### 4.2 Coverage-gap matrix\n" in markdown
     assert "| Branch | Formal private sector | Public sector |" in markdown
     assert "\n| Guarantee 2: basic income security for children |  |" in markdown
