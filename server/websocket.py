@@ -89,6 +89,9 @@ async def _serve(hub: Hub, channel: Channel, websocket: WebSocket, document_id: 
         wants_events=request.query.get("events", "").lower() in _TRUE,
         queue_limit=hub.settings.send_queue_messages,
     )
+    # The copies of the query, headers and cookies are not needed past this point, and a
+    # connection may live for hours: do not keep them alive in this frame.
+    del request
     async with asyncio.TaskGroup() as tasks:
         tasks.create_task(connection.run_writer())
         try:
