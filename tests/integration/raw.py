@@ -33,39 +33,13 @@ from crdt import (
     SyncUpdate,
     decode,
     decode_awareness,
+    decode_state_vector,
     encode,
     encode_awareness,
 )
 from tests.interop.node import scaled
 
 __all__ = ["RawClient", "covers", "decode_state_vector", "is_malformed"]
-
-
-def _read_var_uint(data: bytes, pos: int) -> tuple[int, int]:
-    value = 0
-    shift = 0
-    while True:
-        if pos >= len(data):
-            raise ValueError("state vector truncated")
-        byte = data[pos]
-        pos += 1
-        value |= (byte & 0x7F) << shift
-        if byte < 0x80:
-            return value, pos
-        shift += 7
-
-
-def decode_state_vector(data: bytes) -> dict[int, int]:
-    """An encoded Yjs state vector as ``{client_id: clock}``."""
-    count, pos = _read_var_uint(data, 0)
-    vector = {}
-    for _ in range(count):
-        client, pos = _read_var_uint(data, pos)
-        clock, pos = _read_var_uint(data, pos)
-        vector[client] = clock
-    if pos != len(data):
-        raise ValueError("trailing bytes after the state vector")
-    return vector
 
 
 def covers(big: Mapping[int, int], small: Mapping[int, int]) -> bool:
