@@ -99,7 +99,7 @@ class Room:
         self._document = document
         self._connections: set[Connection] = set()
         self._presence = Presence()
-        self._pending: list[tuple[Connection, bytes]] = []
+        self._pending: list[_Pending] = []
         self._pending_bytes = 0
         self._received = 0
         self._settled = 0
@@ -217,8 +217,35 @@ class Room:
         except PoisonedUpdate:
             self._request(rebuild=True)
             raise
-        self._pending.append((connection, update))
-        self._pending_bytes += len(update)
+        self._enqueue(_Pending(update, connection.principal.user_id, connection))
+
+    async def submit(self, update: bytes, author: str | None) -> None:
+        """Apply a change made by the server on someone's behalf (restoring a version, say).
+
+        It takes the same path as a client's update: applied, committed with ``author`` as
+        its author, then broadcast to every client here and published to the other nodes.
+        Returns once it is committed.
+
+        Raises:
+            ProtocolError: ``update`` is not a valid update; nothing changed.
+            StorageError: it could not be committed (the room rebuilds from the store), or
+                the room is closing.
+        """
+        await self._door.wait()
+        if self.state is not RoomState.OPEN:
+            raise StorageError(f"room {self.document_id} is closing")
+        try:
+            self._document.apply_update(update)
+        except PoisonedUpdate:
+            self._request(rebuild=True)
+            raise
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._enqueue(_Pending(update, author, None, done))
+        await done
+
+    def _enqueue(self, pending: _Pending) -> None:
+        self._pending.append(pending)
+        self._pending_bytes += len(pending.update)
         self._received += 1
         self._metrics.updates_pending.inc()
         self._wakeup.set()
@@ -382,12 +409,11 @@ class Room:
                 async with self._progress:
                     self._progress.notify_all()
 
-    async def _commit(self, batch: list[tuple[Connection, bytes]], committed: bytes) -> None:
-        writers = {connection for connection, _ in batch}
+    async def _commit(self, batch: list[_Pending], committed: bytes) -> None:
+        writers = {p.writer for p in batch if p.writer is not None}
         started = time.perf_counter()
         try:
-            merged = merge_updates([update for _, update in batch])
-            await self._services.store.append(self.document_id, merged)
+            merged = await self._append(batch)
         except (StorageError, ProtocolError) as exc:
             logger.error("document %s: %d updates not saved: %s", self.document_id, len(batch), exc)
             # The document holds updates the store does not: rebuild it before anyone reads it.
@@ -398,15 +424,45 @@ class Room:
                     "the server could not save your changes; reconnect to send them again",
                     drain=False,
                 )
+            for pending in batch:
+                if pending.done is not None and not pending.done.done():
+                    pending.done.set_exception(StorageError(f"not saved: {exc}"))
             return
         self._metrics.commit_seconds.observe(time.perf_counter() - started)
         message = encode(SyncUpdate(merged))
-        self._broadcast(message, next(iter(writers)) if len(writers) == 1 else None)
+        first = batch[0].writer
+        alone = first is not None and all(p.writer is first for p in batch)
+        self._broadcast(message, first if alone else None)
         self._publish(EnvelopeKind.UPDATE, merged)
         saved = encode(Saved(committed))
         for writer in writers:
             if writer.wants_saved:
                 writer.send(saved)
+        for pending in batch:
+            if pending.done is not None and not pending.done.done():
+                pending.done.set_result(None)
+
+    async def _append(self, batch: list[_Pending]) -> bytes:
+        """Commit a batch, one log entry per author; return the whole batch as one update."""
+        by_author: dict[str | None, list[bytes]] = {}
+        for pending in batch:
+            by_author.setdefault(pending.author, []).append(pending.update)
+        store = self._services.store
+        if len(by_author) == 1:
+            ((author, updates),) = by_author.items()
+            merged = merge_updates(updates)
+            await store.append(self.document_id, merged, author=author)
+            return merged
+        parts = {author: merge_updates(updates) for author, updates in by_author.items()}
+        # Concurrent appends share one transaction of the store's group commit.
+        results = await asyncio.gather(
+            *(store.append(self.document_id, part, author=a) for a, part in parts.items()),
+            return_exceptions=True,
+        )
+        for result in results:
+            if isinstance(result, BaseException):
+                raise result
+        return merge_updates(list(parts.values()))
 
     async def _wait_settled(self, target: int) -> None:
         if self._settled >= target:
@@ -484,6 +540,19 @@ class Room:
 
     async def wait_closed(self) -> None:
         await self._closed.wait()
+
+
+@dataclass(slots=True)
+class _Pending:
+    """An update applied to the room's document and waiting for its commit."""
+
+    update: bytes
+    author: str | None
+    """The account it is attributed to in the log (None: a guest)."""
+    writer: Connection | None
+    """The connection that sent it; None for a change the server made."""
+    done: asyncio.Future[None] | None = None
+    """Resolved once it is committed, for a change the server made."""
 
 
 def _apply_stored(document: Document, update: bytes, document_id: str) -> None:

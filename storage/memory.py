@@ -66,7 +66,7 @@ class MemoryStore:
         head = [] if stored.snapshot is None else [stored.snapshot]
         return head + list(stored.log.values())
 
-    async def append(self, document_id: str, update: bytes) -> None:
+    async def append(self, document_id: str, update: bytes, author: str | None = None) -> None:
         """See :meth:`storage.DocumentStore.append`."""
         check_document_id(document_id)
         await checkpoint()

@@ -36,7 +36,7 @@ class DocumentStore(Protocol):
         """
         ...
 
-    async def append(self, document_id: str, update: bytes) -> None:
+    async def append(self, document_id: str, update: bytes, author: str | None = None) -> None:
         """Add an update to a document's log, returning once it is durably committed.
 
         Concurrent appends (to any documents) may be committed together in one transaction.
@@ -45,6 +45,7 @@ class DocumentStore(Protocol):
         Args:
             document_id: a document created by :meth:`load` and not deleted since.
             update: a Yjs v1 update, stored as given.
+            author: the id of the account that made it (None: a guest or the system).
 
         Raises:
             DocumentNotFound: the document does not exist; nothing was stored.

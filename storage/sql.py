@@ -178,7 +178,7 @@ class SqlStore:
         self._maybe_compact(document_id)
         return updates
 
-    async def append(self, document_id: str, update: bytes) -> None:
+    async def append(self, document_id: str, update: bytes, author: str | None = None) -> None:
         """See :meth:`storage.DocumentStore.append`.
 
         The update joins the next batch: every append that arrives while a commit is in

@@ -34,7 +34,7 @@ class CountingStore(MemoryStore):
         super().__init__()
         self.appends = 0
 
-    async def append(self, document_id: str, update: bytes) -> None:
+    async def append(self, document_id: str, update: bytes, author: str | None = None) -> None:
         self.appends += 1
         await super().append(document_id, update)
 

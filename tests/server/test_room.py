@@ -55,7 +55,7 @@ class GatedStore(MemoryStore):
         await asyncio.sleep(0.01)  # let concurrent joins pile up on one load
         return await super().load(document_id)
 
-    async def append(self, document_id: str, update: bytes) -> None:
+    async def append(self, document_id: str, update: bytes, author: str | None = None) -> None:
         await self.gate.wait()
         if self.fail:
             raise StorageError("disk full")
