@@ -77,10 +77,13 @@ async def existing_documents(connection: AsyncConnection, document_ids: Sequence
     return found
 
 
-async def insert_updates(connection: AsyncConnection, rows: Sequence[tuple[str, bytes]]) -> None:
-    """Append ``(document_id, update)`` rows to the log in one multi-row statement."""
+async def insert_updates(
+    connection: AsyncConnection, rows: Sequence[tuple[str, bytes, str | None]]
+) -> None:
+    """Append ``(document_id, update, author_id)`` rows to the log in one statement."""
     await connection.execute(
-        sa.insert(doc_updates), [{"document_id": d, "data": data} for d, data in rows]
+        sa.insert(doc_updates),
+        [{"document_id": d, "data": data, "author_id": author} for d, data, author in rows],
     )
 
 

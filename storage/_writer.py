@@ -28,6 +28,7 @@ class PendingAppend:
 
     document_id: str
     update: bytes
+    author: str | None = None
     error: BaseException | None = None
     """Set, before :attr:`done`, if this append did not commit."""
     done: anyio.Event = field(default_factory=anyio.Event)

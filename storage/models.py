@@ -96,6 +96,9 @@ class DocUpdate(Base, table=True):
         )
     )
     data: bytes = Field(sa_column=sa.Column(sa.LargeBinary(), nullable=False))
+    # Who made the update: an account id, kept as a plain value (no foreign key) so that the
+    # history of a document outlives the account; None for guests and the system.
+    author_id: str | None = Field(default=None, sa_column=sa.Column(sa.String(32), nullable=True))
     created_at: datetime | None = Field(
         default=None,
         sa_column=sa.Column(sa.DateTime(timezone=True), nullable=False, server_default=_NOW),

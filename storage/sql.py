@@ -187,7 +187,7 @@ class SqlStore:
         """
         self._check_open()
         check_document_id(document_id)
-        item = PendingAppend(document_id, update)
+        item = PendingAppend(document_id, update, author)
         await self._writer.submit(item)
         if isinstance(item.error, DocumentNotFound):
             raise DocumentNotFound(f"no document {document_id!r}") from None
@@ -284,7 +284,9 @@ class SqlStore:
                 if known is None:
                     ids = sorted({item.document_id for item in batch})
                     known = await queries.existing_documents(connection, ids)
-                rows = [(i.document_id, i.update) for i in batch if i.document_id in known]
+                rows = [
+                    (i.document_id, i.update, i.author) for i in batch if i.document_id in known
+                ]
                 if rows:
                     await queries.insert_updates(connection, rows)
         return known
