@@ -1,6 +1,16 @@
 """Pure document logic on pycrdt: the wire protocol, documents and presence. No I/O."""
 
+from crdt.anchors import (
+    Anchor,
+    AnchorError,
+    Resolved,
+    anchor_range,
+    quote,
+    resolve,
+    resolve_all,
+)
 from crdt.awareness import AwarenessEntry, AwarenessRegistry, decode_awareness, encode_awareness
+from crdt.blocks import Block, BlockChange, blocks, diff_blocks, restore_update
 from crdt.document import EMPTY_UPDATE, Document, merge_updates, validate_update
 from crdt.errors import (
     AuthError,
@@ -33,11 +43,15 @@ from crdt.templates import TEMPLATES, Template, build_template
 __all__ = [
     "EMPTY_UPDATE",
     "TEMPLATES",
+    "Anchor",
+    "AnchorError",
     "Auth",
     "AuthError",
     "AwarenessEntry",
     "AwarenessMessage",
     "AwarenessRegistry",
+    "Block",
+    "BlockChange",
     "CollabError",
     "Document",
     "DocumentNotFound",
@@ -48,6 +62,7 @@ __all__ = [
     "PoisonedUpdate",
     "ProtocolError",
     "QueryAwareness",
+    "Resolved",
     "Saved",
     "StorageError",
     "SyncStep1",
@@ -55,14 +70,21 @@ __all__ = [
     "SyncType",
     "SyncUpdate",
     "Template",
+    "anchor_range",
+    "blocks",
     "build_template",
     "decode",
     "decode_awareness",
     "decode_state_vector",
+    "diff_blocks",
     "encode",
     "encode_awareness",
     "encode_state_vector",
     "merge_updates",
+    "quote",
+    "resolve",
+    "resolve_all",
+    "restore_update",
     "to_html",
     "to_markdown",
     "validate_update",
