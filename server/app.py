@@ -12,7 +12,8 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import BaseRoute, Route, WebSocketRoute
+from starlette.routing import BaseRoute, Route
+from starlette.types import Receive, Scope, Send
 
 from server.accounts import AccountAuthenticator, Passwords, Tokens
 from server.api import ApiServices, api_routes
@@ -24,13 +25,27 @@ from server.metrics import Metrics
 from server.permissions import LiveAccess
 from server.room import RoomServices
 from server.rooms import RoomManager
-from server.websocket import Hub, websocket_endpoint
+from server.websocket import SOCKET_PREFIX, Hub, websocket_endpoint
 from storage import DocumentStore, SqlStore, create_engine, default_sqlite_url, upgrade_database
 from storage.accounts import Database
 
 __all__ = ["create_app", "database_url"]
 
 logger = logging.getLogger("gess.app")
+
+
+class _Node(Starlette):
+    """The app: document sockets go straight to their endpoint, the rest through Starlette.
+
+    A socket lives for hours and carries every keystroke; Starlette's middleware and router
+    would add their frames to its memory and their calls to each message.
+    """
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket" and scope["path"].startswith(SOCKET_PREFIX):
+            await websocket_endpoint(self.state.hub, scope, receive, send)
+            return
+        await super().__call__(scope, receive, send)
 
 
 def database_url(settings: Settings) -> str:
@@ -104,6 +119,7 @@ def create_app(
                     logger.warning("Redis is unreachable; serving local clients until it is back")
                 broker = redis
             app.state.broker = broker
+
             services = RoomServices(
                 store=active,
                 broker=broker,
@@ -154,11 +170,10 @@ def create_app(
     routes: list[BaseRoute] = [
         Route("/healthz", healthz),
         Route("/metrics", metrics_endpoint),
-        WebSocketRoute("/ws/{document_id}", websocket_endpoint),
     ]
     if store is None:
         routes += api_routes()
-    return Starlette(
+    return _Node(
         routes=routes,
         lifespan=lifespan,
         exception_handlers={HTTPException: http_exception_handler, Exception: internal_error},

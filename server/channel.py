@@ -5,13 +5,14 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from enum import IntEnum
-from typing import Protocol
-
-from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
+from typing import TYPE_CHECKING, Literal, Protocol, TypedDict, cast
 
 from crdt import ProtocolError
 
-__all__ = ["Channel", "CloseCode", "MemoryChannel", "StarletteChannel"]
+if TYPE_CHECKING:
+    from starlette.types import Receive, Send
+
+__all__ = ["AsgiChannel", "Channel", "CloseCode", "MemoryChannel", "Outgoing", "outgoing"]
 
 
 class CloseCode(IntEnum):
@@ -33,11 +34,31 @@ class CloseCode(IntEnum):
     """The server could not store the client's changes; reconnecting resends them."""
 
 
+class Outgoing(TypedDict):
+    """One message to a client, as the ASGI server takes it.
+
+    Built once per message and handed as is to every connection it goes to.
+    """
+
+    type: Literal["websocket.send"]
+    bytes: bytes
+
+
+def outgoing(data: bytes) -> Outgoing:
+    """Wrap the bytes of one message for :meth:`Channel.send`."""
+    return {"type": "websocket.send", "bytes": data}
+
+
 class Channel(Protocol):
     """One client's bidirectional stream of binary messages."""
 
-    async def send(self, data: bytes) -> None:
-        """Send one message. Raises ConnectionError once the channel is closed."""
+    async def send(self, message: Outgoing) -> None:
+        """Send one message. Raises ConnectionError once the channel is closed.
+
+        An implementation should not suspend unless it must (its transport is full): a
+        connection drives this coroutine to its end inline when it can (see
+        :class:`~server.connection.Connection`).
+        """
         ...
 
     async def close(self, code: int, reason: str) -> None:
@@ -64,39 +85,56 @@ def _clip_reason(reason: str) -> str:
     return raw[: _MAX_REASON_BYTES - 3].decode(errors="ignore") + "..."
 
 
-class StarletteChannel:
-    """A :class:`Channel` over an accepted Starlette WebSocket."""
+class AsgiChannel:
+    """A :class:`Channel` straight on the ASGI server's ``receive`` and ``send``.
 
-    __slots__ = ("_ws",)
+    No framework object sits in between: a connection may live for hours, and per message
+    each layer costs time and each kept frame memory. Call :meth:`accept` first.
+    """
 
-    def __init__(self, websocket: WebSocket) -> None:
-        self._ws = websocket
+    __slots__ = ("_open", "_receive", "_send")
 
-    async def send(self, data: bytes) -> None:
-        if self._ws.application_state is not WebSocketState.CONNECTED:
+    def __init__(self, receive: Receive, send: Send) -> None:
+        self._receive = receive
+        self._send = send
+        self._open = False
+
+    async def accept(self) -> bool:
+        """Complete the handshake; False if the client went away before it."""
+        message = await self._receive()
+        if message["type"] != "websocket.connect":
+            return False
+        await self._send({"type": "websocket.accept"})
+        self._open = True
+        return True
+
+    async def send(self, message: Outgoing) -> None:
+        if not self._open:
             raise ConnectionError("channel closed")
         try:
-            await self._ws.send_bytes(data)
-        except (WebSocketDisconnect, RuntimeError, OSError) as exc:
+            await self._send(cast("dict[str, object]", message))
+        except (OSError, RuntimeError) as exc:
+            # uvicorn raises ClientDisconnected (an OSError) once the client is gone.
+            self._open = False
             raise ConnectionError("channel closed") from exc
 
     async def close(self, code: int, reason: str) -> None:
-        if WebSocketState.DISCONNECTED in (self._ws.application_state, self._ws.client_state):
+        if not self._open:
             return
+        self._open = False
         try:
-            await self._ws.close(code, _clip_reason(reason))
-        except (RuntimeError, OSError):
+            await self._send(
+                {"type": "websocket.close", "code": code, "reason": _clip_reason(reason)}
+            )
+        except (OSError, RuntimeError):
             # The peer is already gone; there is nobody left to tell.
             return
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
         while True:
-            try:
-                message = await self._ws.receive()
-            except RuntimeError:
-                return
-            kind = message["type"]
-            if kind == "websocket.disconnect":
+            message = await self._receive()
+            if message["type"] != "websocket.receive":
+                self._open = False  # websocket.disconnect
                 return
             data = message.get("bytes")
             if data is None:
@@ -113,10 +151,10 @@ class MemoryChannel:
         self.closed_event = asyncio.Event()
         self._incoming: asyncio.Queue[bytes | None] = asyncio.Queue()
 
-    async def send(self, data: bytes) -> None:
+    async def send(self, message: Outgoing) -> None:
         if self.closed is not None:
             raise ConnectionError("channel closed")
-        self.sent.put_nowait(data)
+        self.sent.put_nowait(message["bytes"])
 
     async def close(self, code: int, reason: str) -> None:
         if self.closed is None:

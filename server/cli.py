@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import logging
 import socket
 import sys
@@ -25,6 +26,15 @@ __all__ = ["main"]
 
 logger = logging.getLogger("gess")
 
+_GC_THRESHOLDS = (100_000, 50, 1000)
+"""Cyclic GC thresholds of a running node (CPython's default: 700, 10, 10).
+
+With the default, a storm of thousands of connections runs a young collection every 700
+allocations, and a full one, walking every live connection, again and again: 10,000
+connections took 9.3 s to open instead of 5.8 s, at the same memory. Most of a
+connection's objects are freed by reference counting anyway.
+"""
+
 
 class _Server(uvicorn.Server):
     """uvicorn, but shutdown first commits pending edits and closes sockets with 1001.
@@ -36,6 +46,15 @@ class _Server(uvicorn.Server):
     def __init__(self, config: uvicorn.Config, app: Starlette) -> None:
         super().__init__(config)
         self._app = app
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets)
+        # What exists once the node is up (modules, the app, the settings) lives as long as
+        # the process: move it out of the collector's sight, so collections only walk what
+        # connections and rooms create afterwards.
+        gc.collect()
+        gc.freeze()
+        gc.set_threshold(*_GC_THRESHOLDS)
 
     async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
         hub: Hub | None = getattr(self._app.state, "hub", None)

@@ -5,10 +5,12 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Coroutine, Generator, Iterable
 from dataclasses import dataclass
+from typing import Any
 
-from server.channel import Channel, CloseCode
+from crdt import ProtocolError, SyncUpdate, decode, encode, merge_updates
+from server.channel import Channel, CloseCode, Outgoing, outgoing
 from server.metrics import Metrics
 
 __all__ = ["Connection", "Principal", "broadcast"]
@@ -33,19 +35,38 @@ class Principal:
 class Connection:
     """A client's place in a room.
 
-    Sending never blocks the room: messages go to a bounded queue that a writer task
-    (:meth:`run_writer`, run by the endpoint next to its reader) drains. A client whose queue
-    overflows is too slow for the room; it is disconnected with :attr:`CloseCode.TOO_SLOW` and
-    resyncs when it reconnects, instead of making everyone else wait.
+    Sending never blocks the room. A message to a client that is keeping up is written at
+    once, in the caller's turn of the event loop: the channel's send runs inline and nearly
+    always finishes without suspending (see :func:`_start`). Otherwise (a send is under
+    way, or the socket's buffer is full) it joins a bounded queue that a writer task drains
+    in order, merging consecutive document updates into one message. A client whose queue
+    overflows is too slow for the room; it is disconnected with :attr:`CloseCode.TOO_SLOW`
+    and resyncs when it reconnects, instead of making everyone else wait.
+
+    Args:
+        channel: the client's channel.
+        principal: who the client is.
+        metrics: the node's metrics (messages and bytes sent, disconnects).
+        wants_saved: the client asked for Saved acknowledgements.
+        wants_events: the client asked for server events.
+        queue_limit: the most messages queued before the client counts as too slow.
+        spawn: starts a task, for instance ``TaskGroup.create_task``: then a writer task
+            runs only while something is queued or a close is due, and an idle connection
+            has none. Without it, the caller runs :meth:`run_writer` for the connection's
+            whole life.
     """
 
     __slots__ = (
+        "_busy",
         "_channel",
         "_close_request",
         "_metrics",
         "_outbox",
         "_queue_limit",
         "_ready",
+        "_resume",
+        "_spawn",
+        "_writing",
         "awareness_ids",
         "principal",
         "wants_events",
@@ -61,6 +82,7 @@ class Connection:
         wants_saved: bool = False,
         wants_events: bool = False,
         queue_limit: int = 4096,
+        spawn: Callable[[Coroutine[Any, Any, None]], object] | None = None,
     ) -> None:
         self.principal = principal
         """Who this is; replaced when their role changes, checked on every update."""
@@ -71,23 +93,37 @@ class Connection:
         self._channel = channel
         self._metrics = metrics
         self._queue_limit = queue_limit
-        self._outbox: deque[bytes] = deque()
-        self._ready = asyncio.Event()
+        self._outbox: deque[Outgoing] = deque()
+        self._spawn = spawn
+        self._writing = False
+        """A writer task started by ``spawn`` is running."""
+        self._ready: asyncio.Event | None = None if spawn is not None else asyncio.Event()
         self._close_request: tuple[int, str] | None = None
+        self._busy = False
+        """A send is under way (suspended, or the writer's): new messages queue behind it."""
+        self._resume: Awaitable[None] | None = None
+        """The rest of a send that suspended, for the writer to finish first."""
 
     @property
     def closing(self) -> bool:
         return self._close_request is not None
 
+    @property
+    def queued(self) -> int:
+        """Messages waiting in the queue (not counting a send under way)."""
+        return len(self._outbox)
+
     def send(self, data: bytes) -> None:
-        """Queue one message for this client (dropped once the connection is closing)."""
-        if self._enqueue(data):
+        """Send one message to this client (dropped once the connection is closing)."""
+        if self._enqueue(outgoing(data)):
             self._metrics.messages_sent.inc()
             self._metrics.bytes_sent.inc(len(data))
 
-    def _enqueue(self, data: bytes) -> bool:
+    def _enqueue(self, message: Outgoing) -> bool:
         if self._close_request is not None:
             return False
+        if not self._busy and not self._outbox:
+            return self._send_now(message)
         if len(self._outbox) >= self._queue_limit:
             self.close(
                 CloseCode.TOO_SLOW,
@@ -95,9 +131,28 @@ class Connection:
                 drain=False,
             )
             return False
-        self._outbox.append(data)
-        self._ready.set()
+        self._outbox.append(message)
+        self._wake()
         return True
+
+    def _send_now(self, message: Outgoing) -> bool:
+        try:
+            rest = _start(self._channel.send(message))
+        except ConnectionError:
+            self._lost()
+            return False
+        if rest is not None:
+            self._busy = True
+            self._resume = rest
+            self._wake()
+        return True
+
+    def _lost(self) -> None:
+        logger.debug("client went away with %d messages unsent", len(self._outbox))
+        self._outbox.clear()
+        if self._close_request is None:
+            self._close_request = (CloseCode.NORMAL, "")
+        self._wake()
 
     def close(self, code: int, reason: str, *, drain: bool = True) -> None:
         """Ask the writer to close the channel.
@@ -114,29 +169,128 @@ class Connection:
             self._metrics.disconnects.labels(CloseCode(code).name.lower()).inc()
         if not drain:
             self._outbox.clear()
-        self._ready.set()
+        self._wake()
+
+    def _wake(self) -> None:
+        if self._ready is not None:
+            self._ready.set()
+        elif not self._writing and self._spawn is not None:
+            self._writing = True
+            self._spawn(self.run_writer())
 
     async def run_writer(self) -> None:
-        """Send queued messages until a close is requested or the channel fails."""
+        """Send queued messages until a close is requested or the channel fails.
+
+        With ``spawn``, it returns as soon as the queue is empty (it is started again
+        when needed) instead of waiting for more.
+        """
         try:
             while True:
+                if self._resume is not None:
+                    resume, self._resume = self._resume, None
+                    await resume
                 while self._outbox:
-                    await self._channel.send(self._outbox.popleft())
+                    self._busy = True
+                    await self._channel.send(self._take())
+                self._busy = False
                 if self._close_request is not None:
                     await self._channel.close(*self._close_request)
+                    return
+                if self._ready is None:
+                    self._writing = False
                     return
                 self._ready.clear()
                 await self._ready.wait()
         except ConnectionError:
-            logger.debug("client went away with %d messages unsent", len(self._outbox))
-            self._outbox.clear()
+            self._lost()
+
+    def _take(self) -> Outgoing:
+        """The next message of the queue: a run of document updates becomes one update."""
+        first = self._outbox.popleft()
+        if not self._outbox or not _is_update(first["bytes"]):
+            return first
+        updates = [first["bytes"]]
+        while self._outbox and _is_update(self._outbox[0]["bytes"]):
+            updates.append(self._outbox.popleft()["bytes"])
+        if len(updates) == 1:
+            return first
+        payloads = [_update_of(data) for data in updates]
+        return outgoing(encode(SyncUpdate(merge_updates(payloads))))
 
 
 def broadcast(connections: Iterable[Connection], data: bytes, metrics: Metrics) -> None:
-    """Queue the same bytes for many clients, encoded once, counted once."""
+    """Send the same message to many clients: encoded and wrapped once, counted once."""
+    message = outgoing(data)
     sent = 0
     for connection in connections:
-        sent += connection._enqueue(data)
+        sent += connection._enqueue(message)
     if sent:
         metrics.messages_sent.inc(sent)
         metrics.bytes_sent.inc(sent * len(data))
+
+
+# A y-websocket Sync message (0) of the update kind (2).
+_UPDATE_PREFIX = b"\x00\x02"
+
+
+def _is_update(data: bytes) -> bool:
+    return data.startswith(_UPDATE_PREFIX)
+
+
+def _update_of(data: bytes) -> bytes:
+    message = decode(data)
+    if not isinstance(message, SyncUpdate):  # pragma: no cover - the prefix says it is
+        raise ProtocolError("not a document update")
+    return message.update
+
+
+def _start(coroutine: Coroutine[Any, Any, None]) -> Awaitable[None] | None:
+    """Run a coroutine inline up to its first suspension.
+
+    Returns:
+        None if it finished without suspending (the usual case of a send); otherwise an
+        awaitable that finishes it, for a task to await (and its exception to surface
+        there).
+
+    Raises:
+        Whatever the coroutine raised before suspending.
+    """
+    try:
+        waiting_on = coroutine.send(None)
+    except StopIteration:
+        return None
+    return _Suspended(coroutine, waiting_on)
+
+
+class _Suspended:
+    """The rest of a coroutine that :func:`_start` ran up to a suspension.
+
+    Awaiting it passes the future the coroutine waits on to the awaiting task, and the
+    task's resumptions (values, exceptions, cancellation) back to the coroutine, as
+    ``await coroutine`` would have done from the start.
+    """
+
+    __slots__ = ("_coroutine", "_waiting_on")
+
+    def __init__(self, coroutine: Coroutine[Any, Any, None], waiting_on: Any) -> None:
+        self._coroutine = coroutine
+        self._waiting_on = waiting_on
+
+    def __await__(self) -> Generator[Any, Any, None]:
+        coroutine, waiting_on = self._coroutine, self._waiting_on
+        while True:
+            try:
+                resumed_with = yield waiting_on
+            except GeneratorExit:
+                coroutine.close()
+                raise
+            except BaseException as exc:
+                try:
+                    waiting_on = coroutine.throw(exc)
+                except StopIteration:
+                    return
+            else:
+                try:
+                    waiting_on = coroutine.send(resumed_with)
+                except StopIteration:
+                    return

@@ -12,18 +12,19 @@ import logging
 import re
 from dataclasses import dataclass
 
-from starlette.websockets import WebSocket
+from starlette.requests import HTTPConnection
+from starlette.types import Receive, Scope, Send
 
 from crdt import AuthError, DocumentNotFound, Forbidden, ProtocolError, StorageError, decode
 from server.auth import Authenticator, ConnectRequest
-from server.channel import Channel, CloseCode, StarletteChannel
+from server.channel import AsgiChannel, Channel, CloseCode
 from server.config import Settings
 from server.connection import Connection
 from server.metrics import Metrics
 from server.room import Room
 from server.rooms import RoomManager, ShuttingDown
 
-__all__ = ["DOCUMENT_ID", "Hub", "websocket_endpoint"]
+__all__ = ["DOCUMENT_ID", "SOCKET_PREFIX", "Hub", "websocket_endpoint"]
 
 logger = logging.getLogger("gess.websocket")
 
@@ -31,6 +32,9 @@ DOCUMENT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:~-]{0,199}")
 """Document ids: 1 to 200 URL-safe characters, not starting with punctuation."""
 
 _TRUE = {"1", "true", "yes", "on"}
+
+SOCKET_PREFIX = "/ws/"
+"""Document sockets live at ``/ws/{document_id}``."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,31 +47,39 @@ class Hub:
     authenticate: Authenticator
 
 
-async def websocket_endpoint(websocket: WebSocket) -> None:
-    hub: Hub = websocket.app.state.hub
-    document_id: str = websocket.path_params["document_id"]
-    await websocket.accept()
-    channel = StarletteChannel(websocket)
+async def websocket_endpoint(hub: Hub, scope: Scope, receive: Receive, send: Send) -> None:
+    """Serve one ``/ws/{document_id}`` socket: a raw ASGI app, under no framework layer.
+
+    Every message a client receives passes through here, so nothing sits between the
+    ASGI server and the channel (no middleware or router frames kept alive per socket).
+    """
+    channel = AsgiChannel(receive, send)
+    if not await channel.accept():
+        return
     hub.metrics.connections.inc()
     try:
-        await _serve(hub, channel, websocket, document_id)
+        await _serve(hub, channel, scope)
     finally:
         hub.metrics.connections.dec()
 
 
-async def _serve(hub: Hub, channel: Channel, websocket: WebSocket, document_id: str) -> None:
-    if not DOCUMENT_ID.fullmatch(document_id):
+async def _serve(hub: Hub, channel: Channel, scope: Scope) -> None:
+    path: str = scope["path"]
+    document_id = path[len(SOCKET_PREFIX) :]
+    if not path.startswith(SOCKET_PREFIX) or not DOCUMENT_ID.fullmatch(document_id):
         await channel.close(
             CloseCode.MALFORMED,
             "invalid document id: use 1-200 letters, digits and . _ : ~ -",
         )
         return
+    handshake = HTTPConnection(scope)
     request = ConnectRequest(
         document_id=document_id,
-        query=dict(websocket.query_params),
-        headers=dict(websocket.headers),
-        cookies=dict(websocket.cookies),
+        query=dict(handshake.query_params),
+        headers=dict(handshake.headers),
+        cookies=dict(handshake.cookies),
     )
+    del handshake
     try:
         principal = await hub.authenticate(request)
     except DocumentNotFound as exc:
@@ -81,19 +93,23 @@ async def _serve(hub: Hub, channel: Channel, websocket: WebSocket, document_id: 
         await channel.close(CloseCode.UNAUTHENTICATED, f"not authenticated: {exc}")
         return
 
-    connection = Connection(
-        channel,
-        principal,
-        hub.metrics,
-        wants_saved=request.query.get("saved", "").lower() in _TRUE,
-        wants_events=request.query.get("events", "").lower() in _TRUE,
-        queue_limit=hub.settings.send_queue_messages,
-    )
+    wants_saved = request.query.get("saved", "").lower() in _TRUE
+    wants_events = request.query.get("events", "").lower() in _TRUE
     # The copies of the query, headers and cookies are not needed past this point, and a
     # connection may live for hours: do not keep them alive in this frame.
     del request
     async with asyncio.TaskGroup() as tasks:
-        tasks.create_task(connection.run_writer())
+        # The writer task runs only while the client is behind: an idle socket has just
+        # this task, the reader.
+        connection = Connection(
+            channel,
+            principal,
+            hub.metrics,
+            wants_saved=wants_saved,
+            wants_events=wants_events,
+            queue_limit=hub.settings.send_queue_messages,
+            spawn=tasks.create_task,
+        )
         try:
             room = await hub.rooms.join(document_id, connection)
         except ShuttingDown:

@@ -8,15 +8,28 @@ than at the first write.
 
 from __future__ import annotations
 
+import sqlite3
+import weakref
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import anyio
 from sqlalchemy import event
-from sqlalchemy.engine import URL, Connection, make_url
+from sqlalchemy.engine import URL, Connection, Engine, make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-__all__ = ["SQLITE_FILE_NAME", "create_engine", "default_sqlite_url", "parse_database_url"]
+from storage.models import doc_updates, documents
+
+__all__ = [
+    "SQLITE_FILE_NAME",
+    "SqliteAppender",
+    "create_engine",
+    "default_sqlite_url",
+    "open_sqlite_appender",
+    "parse_database_url",
+]
 
 SQLITE_FILE_NAME = "gess.db"
 """The name of the embedded database file inside the data directory."""
@@ -40,6 +53,11 @@ the operating system's cache) when it returns, so it survives a crash or kill -9
 server, but not of the machine; a sync costs ~2 ms on common virtual disks, so this mode
 is much faster per commit. PostgreSQL follows its own ``synchronous_commit`` setting.
 """
+
+# The pragmas each SQLite engine made by create_engine gives its connections, so that the
+# appender's own connection gets the same ones without asking the engine (which would take
+# the write lock: every engine transaction begins IMMEDIATE).
+_ENGINE_PRAGMAS: weakref.WeakKeyDictionary[Engine, tuple[str, ...]] = weakref.WeakKeyDictionary()
 
 
 def parse_database_url(database_url: str) -> URL:
@@ -97,6 +115,7 @@ def create_engine(database_url: str, *, durability: str = "power", **options: An
             _configure_sqlite_connection(dbapi_connection, pragmas)
 
         event.listen(engine.sync_engine, "connect", configure)
+        _ENGINE_PRAGMAS[engine.sync_engine] = pragmas
         event.listen(engine.sync_engine, "begin", _begin_immediate)
         return engine
     # A pooled connection may have been closed by a database restart; checking it on checkout
@@ -140,3 +159,111 @@ def _begin_immediate(connection: Connection) -> None:
     # Taking the write lock up front makes read-modify-write transactions (compaction) and
     # concurrent processes queue on busy_timeout instead, one after the other.
     connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+_INSERT_UPDATE = f"INSERT INTO {doc_updates.name} (document_id, data, author_id) VALUES (?, ?, ?)"
+_IDS_PER_STATEMENT = 1000
+"""Bound on the ids in one ``IN (...)`` list (SQLite allows 32766 bind parameters)."""
+
+
+class SqliteAppender:
+    """The log appends of a SQLite store, on a ``sqlite3`` connection of their own.
+
+    Through the async engine a batch costs four trips between the event loop and the
+    driver's thread (BEGIN, INSERT, COMMIT, and SQLAlchemy's work around each); here it is
+    one call into one worker thread that begins, inserts every row and commits. The
+    connection is used by nothing else, and by one thread at a time (a limiter of one).
+    Build it with :func:`open_sqlite_appender`, which copies the engine's settings.
+    """
+
+    def __init__(self, connection: sqlite3.Connection) -> None:
+        self._connection = connection
+        self._limiter = anyio.CapacityLimiter(1)
+        self._closed = False
+
+    @property
+    def synchronous(self) -> int:
+        """The connection's ``PRAGMA synchronous`` level (2 FULL, 1 NORMAL)."""
+        level: int = self._connection.execute("PRAGMA synchronous").fetchone()[0]
+        return level
+
+    async def append(
+        self, rows: Sequence[tuple[str, bytes, str | None]], *, check: bool
+    ) -> set[str]:
+        """Append ``(document_id, update, author_id)`` rows in one transaction.
+
+        Args:
+            rows: the log entries, in order.
+            check: look up which documents exist first and insert only their rows, so
+                that one stale append is refused alone. Without it a missing document
+                fails the whole transaction with :class:`sqlite3.IntegrityError`.
+
+        Returns:
+            The documents whose rows were inserted.
+
+        Raises:
+            sqlite3.Error: the transaction failed and was rolled back; nothing was stored.
+        """
+        if self._closed:
+            raise sqlite3.ProgrammingError("the appender is closed")
+        return await anyio.to_thread.run_sync(self._write, rows, check, limiter=self._limiter)
+
+    async def aclose(self) -> None:
+        """Close the connection, after the append under way if any."""
+        self._closed = True
+        await anyio.to_thread.run_sync(self._connection.close, limiter=self._limiter)
+
+    def _write(self, rows: Sequence[tuple[str, bytes, str | None]], check: bool) -> set[str]:
+        connection = self._connection
+        ids = sorted({row[0] for row in rows})
+        connection.execute("BEGIN IMMEDIATE")
+        try:
+            known = _existing(connection, ids) if check else set(ids)
+            connection.executemany(_INSERT_UPDATE, [row for row in rows if row[0] in known])
+            connection.execute("COMMIT")
+        except BaseException:
+            if connection.in_transaction:
+                connection.execute("ROLLBACK")
+            raise
+        return known
+
+
+async def open_sqlite_appender(engine: AsyncEngine) -> SqliteAppender | None:
+    """An appender on the file of a SQLite engine, with the same pragmas, or None.
+
+    The pragmas (durability included) are those :func:`create_engine` gave the engine; an
+    engine made otherwise gets the defaults of ``durability="power"``. None for PostgreSQL
+    and for in-memory SQLite (a second connection would see another database): those
+    append through the engine.
+
+    Raises:
+        sqlite3.Error: the file cannot be opened or configured.
+    """
+    database = engine.url.database
+    if engine.dialect.name != "sqlite" or not database or database == ":memory:":
+        return None
+    if database.startswith("file:") or engine.url.query.get("mode") == "memory":
+        return None
+    default = (*_SQLITE_PRAGMAS, f"PRAGMA synchronous={SYNC_MODES['power']}")
+    pragmas = _ENGINE_PRAGMAS.get(engine.sync_engine, default)
+
+    def connect() -> sqlite3.Connection:
+        connection = sqlite3.connect(database, isolation_level=None, check_same_thread=False)
+        try:
+            _configure_sqlite_connection(connection, pragmas)
+        except BaseException:
+            connection.close()
+            raise
+        return connection
+
+    return SqliteAppender(await anyio.to_thread.run_sync(connect))
+
+
+def _existing(connection: sqlite3.Connection, ids: Sequence[str]) -> set[str]:
+    found: set[str] = set()
+    for start in range(0, len(ids), _IDS_PER_STATEMENT):
+        chunk = ids[start : start + _IDS_PER_STATEMENT]
+        marks = ", ".join("?" * len(chunk))
+        query = f"SELECT id FROM {documents.name} WHERE id IN ({marks})"
+        found.update(row[0] for row in connection.execute(query, chunk))
+    return found

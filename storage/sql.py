@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 import logging
+import sqlite3
 import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager, AsyncExitStack
@@ -19,14 +20,16 @@ from crdt.errors import DocumentNotFound, StorageError
 from storage import _queries as queries
 from storage._ids import check_document_id
 from storage._writer import BatchWriter, PendingAppend
+from storage.engine import SqliteAppender, open_sqlite_appender
 
 __all__ = ["SqlStore", "StoreState"]
 
 logger = logging.getLogger("storage.sql")
 
 # What the driver may raise besides SQLAlchemy's wrapped errors: a refused or dropped socket,
-# or the deadline below (TimeoutError is an OSError).
-_DATABASE_ERRORS = (SQLAlchemyError, OSError)
+# the deadline below (TimeoutError is an OSError), or the SQLite appender's sqlite3 errors.
+_DATABASE_ERRORS = (SQLAlchemyError, OSError, sqlite3.Error)
+_INTEGRITY_ERRORS = (IntegrityError, sqlite3.IntegrityError)
 
 # The longest one transaction may take once started, cancellation or not.
 _TRANSACTION_DEADLINE = 60.0
@@ -113,6 +116,7 @@ class SqlStore:
             max_bytes=max_batch_bytes,
             max_queued=max_queued,
         )
+        self._appender: SqliteAppender | None = None
         self._state = StoreState.CREATED
         self._stack = AsyncExitStack()
         self._task_group: TaskGroup | None = None
@@ -136,6 +140,13 @@ class SqlStore:
     async def __aenter__(self) -> SqlStore:
         if self._state is not StoreState.CREATED:
             raise RuntimeError(f"cannot open a store that is {self._state.value}")
+        try:
+            self._appender = await open_sqlite_appender(self._engine)
+        except _DATABASE_ERRORS as exc:
+            raise StorageError(f"cannot open the database for appends: {exc}") from exc
+        if self._appender is not None:
+            # Pushed before the task group, so closed after the writer has drained.
+            self._stack.push_async_callback(self._appender.aclose)
         self._task_group = await self._stack.enter_async_context(anyio.create_task_group())
         self._task_group.start_soon(self._writer.run)
         self._state = StoreState.OPEN
@@ -243,7 +254,7 @@ class SqlStore:
                 try:
                     known = set(document_ids)
                     await self._insert(batch, known)
-                except IntegrityError:
+                except _INTEGRITY_ERRORS:
                     # Deleted elsewhere (another node): look before inserting, as below.
                     known = await self._insert(batch, None)
             else:
@@ -272,6 +283,9 @@ class SqlStore:
     async def _insert(self, batch: list[PendingAppend], known: set[str] | None) -> set[str]:
         """Insert a batch in one transaction; return the documents it was inserted for.
 
+        On a SQLite file this is one call to the store's :class:`SqliteAppender`; otherwise
+        (PostgreSQL) a transaction of the engine.
+
         Args:
             batch: the appends.
             known: documents taken to exist (a missing one fails the whole transaction with
@@ -279,6 +293,10 @@ class SqlStore:
                 one stale append (its document was deleted) is refused alone instead of
                 failing everyone's batch on the foreign key.
         """
+        if self._appender is not None:
+            rows = [(i.document_id, i.update, i.author) for i in batch]
+            with _shielded():
+                return await self._appender.append(rows, check=known is None)
         with _shielded():
             async with self._engine.begin() as connection:
                 if known is None:
