@@ -235,13 +235,15 @@ class AccountAuthenticator:
         user, _ = found
         async with self._database.transaction() as connection:
             rows = await access_rows(connection, [request.document_id], [user.id])
-        role = socket_role(rows.get(request.document_id), user.id)
+        row = rows.get(request.document_id)
+        role = socket_role(row, user.id)
         return Principal(
             user_id=user.id,
             name=user.name,
             can_write=can_write(role),
             color=user_color(user.id),
             role=role,
+            member=row is not None and user.id in row.roles,
         )
 
 

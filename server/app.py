@@ -18,6 +18,7 @@ from starlette.types import Receive, Scope, Send
 from server.accounts import AccountAuthenticator, Passwords, Tokens
 from server.api import ApiServices, api_routes
 from server.api.errors import error_response, http_exception_handler
+from server.api.versioning import save_checkpoint
 from server.auth import Authenticator, allow_guests
 from server.broker import Broker, MemoryBroker, RedisBroker
 from server.config import Settings
@@ -120,6 +121,11 @@ def create_app(
                 broker = redis
             app.state.broker = broker
 
+            async def checkpoint(document_id: str) -> None:
+                api: ApiServices | None = getattr(app.state, "api", None)
+                if api is not None:
+                    await save_checkpoint(api, document_id)
+
             services = RoomServices(
                 store=active,
                 broker=broker,
@@ -132,6 +138,9 @@ def create_app(
                     services,
                     grace_seconds=settings.room_grace_seconds,
                     presence_timeout=settings.presence_timeout_seconds,
+                    checkpoint=checkpoint,
+                    # Anonymous mode has no workspace documents, hence no versions.
+                    checkpoint_after=0 if settings.anonymous else settings.checkpoint_after,
                 )
             )
             gate = authenticate

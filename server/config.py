@@ -59,6 +59,10 @@ class Settings:
     or ``invite`` (only with an invitation token; operators use ``gess users create``)."""
     session_days: float = 14.0
     """How long a sign-in (session token and cookie) lasts."""
+    checkpoint_after: float = 300.0
+    """Seconds a workspace document must stay quiet after an edit before a version of kind
+    ``auto`` is saved (also saved when its room unloads with edits not yet checkpointed).
+    ``0`` turns automatic checkpoints off."""
 
     def __post_init__(self) -> None:
         if not 0 < self.port < 65536:
@@ -72,6 +76,8 @@ class Settings:
                 raise ValueError(f"{name.replace('_', ' ')} must be positive")
         if self.registration not in _REGISTRATION:
             raise ValueError(f"registration must be one of {', '.join(_REGISTRATION)}")
+        if self.checkpoint_after < 0:
+            raise ValueError("checkpoint after must be zero (off) or positive")
         if not 0 < self.session_days <= 366:
             raise ValueError("session days must be between 0 and 366")
         if self.anonymous and not self.is_loopback and not self.force:
@@ -135,6 +141,13 @@ _OPTIONS: tuple[tuple[str, str, type, str], ...] = (
         "open or invite: who may create an account after the first one (default invite)",
     ),
     ("--session-days", "session_days", float, "how long a sign-in lasts (default 14)"),
+    (
+        "--checkpoint-after",
+        "checkpoint_after",
+        float,
+        "seconds of quiet after an edit before a version is saved automatically "
+        "(default 300; 0: off)",
+    ),
 )
 
 

@@ -30,6 +30,10 @@ class Principal:
     """The colour others see for this person's cursor (``#rrggbb``)."""
     role: str | None = None
     """The person's role in the document's workspace, when accounts are on."""
+    member: bool = False
+    """A member of the document's workspace, not someone reading a published document from
+    outside (who also gets the viewer role): only members get comments, versions and
+    activity as server events."""
 
 
 class Connection:

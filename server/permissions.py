@@ -17,12 +17,14 @@ import asyncio
 import dataclasses
 import logging
 from collections.abc import Collection, Iterable, Mapping
+from contextlib import AbstractAsyncContextManager
 from enum import StrEnum
 from types import TracebackType
 
-from crdt import DocumentNotFound, Forbidden, StorageError
+from crdt import DocumentNotFound, Event, Forbidden, StorageError, encode
 from server.channel import CloseCode
 from server.connection import Connection, Principal
+from server.room import Room
 from server.rooms import RoomManager
 from storage.accounts import Database
 from storage.catalog import AccessRow, access_rows
@@ -87,9 +89,9 @@ def socket_role(row: AccessRow | None, user_id: str) -> str:
     raise Forbidden("you are not a member of this document's workspace")
 
 
-def with_role(principal: Principal, role: str) -> Principal:
+def with_role(principal: Principal, role: str, *, member: bool = True) -> Principal:
     """The principal with another role, and the write right that goes with it."""
-    return dataclasses.replace(principal, role=role, can_write=can_write(role))
+    return dataclasses.replace(principal, role=role, can_write=can_write(role), member=member)
 
 
 class LiveAccess:
@@ -174,6 +176,18 @@ class LiveAccess:
                 sent += 1
         return sent
 
+    def send_to_user(self, user_id: str, event: dict[str, object]) -> int:
+        """Send a server event to one user's own connections on this node that asked for
+        events, whatever document they have open; how many got it. Not relayed to other
+        nodes: each node delivers to the connections it holds."""
+        data = encode(Event(event))
+        sent = 0
+        for _, connection in self._connections(None, user_id):
+            if connection.wants_events and not connection.closing:
+                connection.send(data)
+                sent += 1
+        return sent
+
     async def committed_state(self, document_id: str) -> bytes | None:
         """The committed state of a document loaded here, as one update; None if it is not
         loaded (read it from the store then)."""
@@ -182,6 +196,16 @@ class LiveAccess:
             return None
         async with room.committed() as document:
             return document.full_state()
+
+    def borrow(self, document_id: str) -> AbstractAsyncContextManager[Room]:
+        """The document's room, loaded here if needed and kept loaded for the block: for a
+        change the server makes (``async with live.borrow(id) as room: await room.submit(...)``).
+
+        Raises:
+            ShuttingDown: the node is shutting down.
+            StorageError: the document could not be loaded.
+        """
+        return self._rooms.borrow(document_id)
 
     def loaded(self) -> list[str]:
         """The documents loaded on this node."""
@@ -220,14 +244,16 @@ def _apply(rows: Mapping[str, AccessRow], pairs: list[tuple[str, Connection]]) -
     for document_id, connection in pairs:
         principal = connection.principal
         assert principal.user_id is not None
+        row = rows.get(document_id)
         try:
-            role = socket_role(rows.get(document_id), principal.user_id)
+            role = socket_role(row, principal.user_id)
         except DocumentNotFound as exc:
             connection.close(CloseCode.NOT_FOUND, f"document not available: {exc}")
             continue
         except Forbidden as exc:
             connection.close(CloseCode.FORBIDDEN, f"forbidden: {exc}")
             continue
-        if role != principal.role:
+        member = row is not None and principal.user_id in row.roles
+        if role != principal.role or member != principal.member:
             logger.info("document %s: %s is now %s", document_id, principal.user_id, role)
-            connection.principal = with_role(principal, role)
+            connection.principal = with_role(principal, role, member=member)

@@ -94,6 +94,9 @@ class Room:
         self.document_id = document_id
         self.state = RoomState.OPEN
         self.idle_since: float | None = time.monotonic()
+        self.last_commit: float | None = None
+        self.edited = False
+        """Set by each commit; the room manager clears it when it saves a checkpoint."""
         self._services = services
         self._metrics = services.metrics
         self._document = document
@@ -327,8 +330,8 @@ class Room:
 
         Args:
             data: the event, a JSON object.
-            members_only: only for members of the document's workspace (connections whose
-                principal has a role), not for people reading a published document.
+            members_only: only for members of the document's workspace
+                (:attr:`Principal.member`), not for people reading a published document.
         """
         self._deliver_event(data, members_only)
         envelope = {"event": data, "members_only": members_only}
@@ -338,7 +341,7 @@ class Room:
         targets = [
             c
             for c in self._connections
-            if c.wants_events and (not members_only or c.principal.role is not None)
+            if c.wants_events and (not members_only or c.principal.member)
         ]
         if targets:
             broadcast(targets, encode(Event(data)), self._metrics)
@@ -429,6 +432,7 @@ class Room:
                     pending.done.set_exception(StorageError(f"not saved: {exc}"))
             return
         self._metrics.commit_seconds.observe(time.perf_counter() - started)
+        self.last_commit, self.edited = time.monotonic(), True
         message = encode(SyncUpdate(merged))
         first = batch[0].writer
         alone = first is not None and all(p.writer is first for p in batch)

@@ -1,10 +1,17 @@
-"""The room manager: loads each document once, unloads it when idle, closes all on shutdown."""
+"""The room manager: loads each document once, unloads it when idle, closes all on shutdown.
+
+Its sweeper also saves automatic checkpoints: a room whose document was edited and then went
+quiet for ``checkpoint_after`` seconds, or that unloads (or shuts down) with edits not yet
+checkpointed, has its ``checkpoint`` callback run once for those edits.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
+from collections.abc import AsyncIterator, Awaitable, Callable
 from types import TracebackType
 
 from crdt import CollabError, Document, ProtocolError, StorageError
@@ -12,7 +19,7 @@ from server.channel import CloseCode
 from server.connection import Connection
 from server.room import Room, RoomServices, RoomState
 
-__all__ = ["RoomManager", "ShuttingDown"]
+__all__ = ["Checkpoint", "RoomManager", "ShuttingDown"]
 
 logger = logging.getLogger("gess.rooms")
 
@@ -21,6 +28,11 @@ HEARTBEAT_SECONDS = 2.0
 """How often each shared room repeats its latest sequence number to the other nodes."""
 SILENCE_SECONDS = 3 * HEARTBEAT_SECONDS
 """A node not heard of this long on a document is presumed gone: catch up from the store."""
+SHUTDOWN_CHECKPOINT_SECONDS = 10.0
+"""The longest the checkpoints of a shutdown may take together."""
+
+Checkpoint = Callable[[str], Awaitable[None]]
+"""Saves an automatic version of a document from what the store has committed."""
 
 
 class ShuttingDown(CollabError):
@@ -38,6 +50,9 @@ class RoomManager:
         services: the store, broker and metrics every room uses.
         grace_seconds: how long an idle room stays loaded (a reconnecting client finds it warm).
         presence_timeout: how long presence relayed from another node lives unless renewed.
+        checkpoint: saves an automatic version of a document (None: no checkpoints).
+        checkpoint_after: seconds of quiet after a commit before ``checkpoint`` runs
+            (``0``: no checkpoints).
     """
 
     def __init__(
@@ -46,6 +61,8 @@ class RoomManager:
         *,
         grace_seconds: float = 5.0,
         presence_timeout: float = 30.0,
+        checkpoint: Checkpoint | None = None,
+        checkpoint_after: float = 0.0,
     ) -> None:
         self._services = services
         self._store = services.store
@@ -58,6 +75,10 @@ class RoomManager:
         self._task_group: asyncio.TaskGroup | None = None
         self._shutting_down = False
         self._sweeper_stop = asyncio.Event()
+        self._checkpoint = checkpoint if checkpoint_after > 0 else None
+        self._checkpoint_after = checkpoint_after
+        self._checkpointing: set[str] = set()
+        self._borrowed: dict[str, int] = {}
 
     async def __aenter__(self) -> RoomManager:
         self._task_group = asyncio.TaskGroup()
@@ -111,6 +132,39 @@ class RoomManager:
             # Unloading right now: wait until it is gone, then load it afresh.
             await room.wait_closed()
             self._forget(room)
+
+    @contextlib.asynccontextmanager
+    async def borrow(self, document_id: str) -> AsyncIterator[Room]:
+        """The document's room for the block, loaded if needed and not unloaded meanwhile.
+
+        For changes the server makes (:meth:`Room.submit`) when nobody may have the document
+        open here. Once the block ends the room unloads as usual, after the grace period.
+
+        Raises:
+            ShuttingDown: the node takes no new work.
+            StorageError: the document could not be loaded.
+        """
+        while True:
+            if self._shutting_down:
+                raise ShuttingDown("the server is shutting down")
+            room = self._rooms.get(document_id)
+            if room is None:
+                room = await self._load(document_id)
+            if room.state is RoomState.OPEN:
+                break
+            await room.wait_closed()
+            self._forget(room)
+        self._borrowed[document_id] = self._borrowed.get(document_id, 0) + 1
+        try:
+            yield room
+        finally:
+            left = self._borrowed[document_id] - 1
+            if left:
+                self._borrowed[document_id] = left
+            else:
+                del self._borrowed[document_id]
+            if room.idle:
+                room.idle_since = time.monotonic()
 
     async def _load(self, document_id: str) -> Room:
         future = self._loading.get(document_id)
@@ -189,14 +243,44 @@ class RoomManager:
                 if beat:
                     room.heartbeat(silence=SILENCE_SECONDS)
                 if (
+                    self._checkpoint is not None
+                    and room.edited
+                    and room.last_commit is not None
+                    and now - room.last_commit >= self._checkpoint_after
+                ):
+                    self._start_checkpoint(room)
+                if (
                     room.state is RoomState.OPEN
                     and room.idle
                     and room.idle_since is not None
                     and now - room.idle_since >= self._grace
+                    and room.document_id not in self._borrowed
                 ):
                     logger.debug("unloading idle document %s", room.document_id)
                     await room.close()
                     self._forget(room)
+                    if room.edited:
+                        self._start_checkpoint(room)
+
+    def _start_checkpoint(self, room: Room) -> None:
+        """Checkpoint the room's edits so far in the background (once at a time per document)."""
+        if self._checkpoint is None or room.document_id in self._checkpointing:
+            return
+        room.edited = False
+        self._checkpointing.add(room.document_id)
+        assert self._task_group is not None
+        self._task_group.create_task(self._run_checkpoint(room.document_id))
+
+    async def _run_checkpoint(self, document_id: str) -> None:
+        assert self._checkpoint is not None
+        try:
+            await self._checkpoint(document_id)
+        except Exception:
+            # A checkpoint is a convenience: the edits are committed either way. Never let
+            # it take the manager's task group down.
+            logger.exception("document %s: automatic checkpoint failed", document_id)
+        finally:
+            self._checkpointing.discard(document_id)
 
     async def shutdown(self) -> None:
         """Commit everything pending and close every connection with 1001 (idempotent)."""
@@ -206,3 +290,14 @@ class RoomManager:
             await asyncio.gather(
                 *(room.close(CloseCode.GOING_AWAY, "server shutting down") for room in rooms)
             )
+        edited = [
+            r.document_id for r in rooms if r.edited and r.document_id not in self._checkpointing
+        ]
+        if self._checkpoint is not None and edited:
+            for room in rooms:
+                room.edited = False
+            try:
+                async with asyncio.timeout(SHUTDOWN_CHECKPOINT_SECONDS):
+                    await asyncio.gather(*(self._run_checkpoint(d) for d in edited))
+            except TimeoutError:
+                logger.warning("checkpoints at shutdown took too long; some were not saved")

@@ -5,6 +5,8 @@ and migrations. Knows nothing of WebSockets; imports only ``crdt`` of this proje
 # Imported for its side effect: the account tables join storage.models.metadata, which the
 # migrations are checked against.
 from storage import accounts as accounts
+from storage import comments as comments
+from storage import versions as versions
 from storage.engine import create_engine, default_sqlite_url
 from storage.memory import MemoryStore
 from storage.migrate import upgrade_database

@@ -11,7 +11,10 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage._fold import fold
+from storage.accounts import as_utc
+from storage.history import LogEntry, record_edits
 from storage.models import doc_snapshots, doc_updates, documents
+from storage.versions import doc_edits
 
 __all__ = [
     "FoldOutcome",
@@ -88,8 +91,10 @@ async def insert_updates(
 
 
 async def delete_document(connection: AsyncConnection, document_id: str) -> None:
-    """Delete a document with its log and snapshot (explicitly: cascades need the pragma)."""
+    """Delete a document with its log, history and snapshot (explicitly: cascades need the
+    pragma)."""
     await connection.execute(sa.delete(doc_updates).where(doc_updates.c.document_id == document_id))
+    await connection.execute(sa.delete(doc_edits).where(doc_edits.c.document_id == document_id))
     await connection.execute(
         sa.delete(doc_snapshots).where(doc_snapshots.c.document_id == document_id)
     )
@@ -103,7 +108,9 @@ async def fold_document(
 
     Concurrent folds of one document serialize: on PostgreSQL on a lock of the document's
     row, on SQLite on the write lock that ``BEGIN IMMEDIATE`` took. The second one then reads
-    what the first committed, so every entry is folded exactly once. Appends are not blocked:
+    what the first committed, so every entry is folded exactly once, and so is its attribution
+    (recorded as edit sessions in ``doc_edits`` before the entries are deleted, in the same
+    transaction: the history survives compaction). Appends are not blocked:
     they run in other transactions and whatever they commit after the read below is simply
     not folded this time. The entries folded are deleted by id, never by an id bound: on
     PostgreSQL an append holding a lower id can commit after one holding a higher id.
@@ -124,15 +131,20 @@ async def fold_document(
             )
         )
     ).first()
-    entries = [
-        (int(row.id), bytes(row.data))
-        for row in await connection.execute(
-            sa.select(doc_updates.c.id, doc_updates.c.data)
+    rows = (
+        await connection.execute(
+            sa.select(
+                doc_updates.c.id,
+                doc_updates.c.data,
+                doc_updates.c.author_id,
+                doc_updates.c.created_at,
+            )
             .where(doc_updates.c.document_id == document_id)
             .order_by(doc_updates.c.id)
             .limit(max_entries)
         )
-    ]
+    ).all()
+    entries = [(int(row.id), bytes(row.data)) for row in rows]
     exhausted = len(entries) < max_entries
     if not entries:
         return FoldOutcome(folded=0, kept=0, exhausted=True)
@@ -159,6 +171,13 @@ async def fold_document(
                 updated_at=now,
             )
         )
+    folded = set(result.folded)
+    attribution = [
+        LogEntry(int(row.id), row.author_id, as_utc(row.created_at))
+        for row in rows
+        if int(row.id) in folded
+    ]
+    await record_edits(connection, document_id, attribution)
     for start in range(0, len(result.folded), _IDS_PER_STATEMENT):
         chunk = result.folded[start : start + _IDS_PER_STATEMENT]
         await connection.execute(sa.delete(doc_updates).where(doc_updates.c.id.in_(chunk)))

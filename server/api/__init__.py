@@ -1,4 +1,4 @@
-"""The REST API: accounts, workspaces, members, invitations, documents, activity.
+"""The REST API: accounts, workspaces, members, invitations, documents, activity, versions.
 
 Every endpoint is declared on :data:`server.api.registry.api` by the route modules imported
 here; :func:`api_routes` mounts them with ``GET /openapi.json``, which describes them all.
@@ -16,9 +16,13 @@ from starlette.routing import BaseRoute, Route
 from server.api import (  # noqa: F401  (each module declares its operations when imported)
     activity,
     auth_routes,
+    comment_routes,
     document_routes,
     invitations,
     member_routes,
+    notification_routes,
+    thread_routes,
+    version_routes,
     workspace_routes,
 )
 from server.api.openapi import openapi_document

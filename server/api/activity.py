@@ -3,7 +3,9 @@ transaction, then pushed live to the members who have one of its documents open.
 
 Verbs: ``document.created``, ``document.renamed``, ``document.published``,
 ``document.unpublished``, ``document.trashed``, ``document.restored``, ``document.deleted``,
-``member.invited``, ``member.joined``, ``member.role_changed``, ``member.removed``.
+``member.invited``, ``member.joined``, ``member.role_changed``, ``member.removed``,
+``version.saved``, ``version.restored``, ``thread.created``, ``thread.resolved``,
+``thread.reopened``, ``thread.deleted`` (about the thread's document; ``data.thread_id``).
 
 The live push is a server event ``{"type": "activity", "workspace_id": ..., "activity": ...}``
 (GESS message 101) sent to every room of the workspace's documents loaded on this node, and

@@ -68,8 +68,14 @@ def _parameters(operation: Operation) -> list[dict[str, Any]]:
 def _responses(operation: Operation, refs: dict[Any, Any]) -> dict[str, Any]:
     success: dict[str, Any] = {"description": _STATUS_TEXT.get(operation.status, "OK")}
     if operation.response is not None:
+        # JSON is the model; an operation may also answer other media types (an export).
         success["content"] = {
-            "application/json": {"schema": refs[(operation.response, "serialization")]}
+            "application/json": {"schema": refs[(operation.response, "serialization")]},
+            **{
+                media_type: {"schema": {"type": "string"}}
+                for media_type in operation.media_types
+                if media_type != "application/json"
+            },
         }
     elif operation.status != 204:
         success["content"] = {

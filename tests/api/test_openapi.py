@@ -19,6 +19,7 @@ from starlette.routing import Route
 from server import Settings, create_app
 from server.api import openapi
 from tests.api.support import ACCOUNT_ARGS, Api, make_team
+from tests.api.threads_helpers import new_thread
 from tests.conftest import StartServer
 from tests.interop.node import scaled
 
@@ -26,6 +27,10 @@ MAX_EXAMPLES = 15
 """Generated requests per operation and phase: bounds the run to about a minute."""
 
 LIST_OPERATIONS = (
+    "document_history",
+    "list_document_versions",
+    "list_document_threads",
+    "list_my_notifications",
     "list_my_tokens",
     "list_my_workspaces",
     "list_workspace_activity",
@@ -85,6 +90,15 @@ async def _config(base_url: str) -> str:
         "POST", f"/api/workspaces/{workspace}/invitations", {"role": "viewer"}, status=201
     )
     token = await owner.ok("POST", "/api/me/tokens", {"name": "fuzz"}, status=201)
+    version = await owner.ok(
+        "POST", f"/api/documents/{document}/versions", {"name": "fuzz"}, status=201
+    )
+    thread, doomed_thread = [await new_thread(team, document) for _ in range(2)]
+    owner_id = team.accounts["owner"].user_id
+    mention = await team.api("commenter").ok(
+        "POST", f"/api/threads/{thread['id']}/comments", {"body": f"<@{owner_id}>"}, status=201
+    )
+    notifications = await owner.ok("GET", "/api/notifications")
     lines = [
         f'headers = {{ Authorization = "Bearer {team.accounts["owner"].token}" }}',
         "[parameters]",
@@ -94,6 +108,10 @@ async def _config(base_url: str) -> str:
         f'"path.invitation_id" = "{invitation["id"]}"',
         f'"path.token" = "{invitation["token"]}"',
         f'"path.token_id" = "{token["id"]}"',
+        f'"path.thread_id" = "{thread["id"]}"',
+        f'"path.comment_id" = "{thread["comments"][0]["id"]}"',
+        f'"path.notification_id" = "{notifications["items"][0]["id"]}"',
+        f'"path.version_id" = "{version["id"]}"',
     ]
 
     def operation(operation_id: str, *settings: str) -> None:
@@ -103,6 +121,18 @@ async def _config(base_url: str) -> str:
     operation("remove_workspace", f'parameters = {{ "path.workspace_id" = "{throwaway}" }}')
     operation("delete_document_for_good", f'parameters = {{ "path.document_id" = "{doomed}" }}')
     operation("revoke_invitation", f'parameters = {{ "path.invitation_id" = "{revocable["id"]}" }}')
+    operation(
+        "delete_thread_for_good",
+        f'parameters = {{ "path.thread_id" = "{doomed_thread["id"]}" }}',
+    )
+    # Whether two sticky indexes frame live text of the document is beyond a schema: a
+    # well-formed anchor that does not is refused with 422, rightly.
+    operation(
+        "create_thread",
+        'checks.positive_data_acceptance.expected-statuses = ["2xx", "403", "404", "409", "422"]',
+    )
+    # The thread's first comment cannot go alone (409); a reply can.
+    operation("remove_comment", f'parameters = {{ "path.comment_id" = "{mention["id"]}" }}')
     # Signing out would revoke the token every other request uses.
     operation("logout", "enabled = false")
     for list_operation in LIST_OPERATIONS:

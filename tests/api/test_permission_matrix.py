@@ -17,6 +17,7 @@ import pytest
 
 from crdt import Auth
 from tests.api.support import PASSWORD, Team, unique_email
+from tests.api.threads_helpers import heading_anchor, new_thread, template_document
 from tests.integration.raw import RawClient
 from tests.interop.node import wait_for
 
@@ -102,6 +103,45 @@ async def invitation(team: Team) -> Targets:
 async def owners_token(team: Team) -> Targets:
     created = await team.owner.ok("POST", "/api/me/tokens", {"name": "ci"}, status=201)
     return {"k": created["id"]}
+
+
+async def owners_thread(team: Team) -> Targets:
+    """A thread by the owner with a reply by the owner (``c``)."""
+    targets = await template_document(team)
+    thread = await new_thread(team, targets["d"])
+    reply = await team.owner.ok(
+        "POST", f"/api/threads/{thread['id']}/comments", {"body": "Reply"}, status=201
+    )
+    return {**targets, "t": thread["id"], "c": reply["id"]}
+
+
+async def commenters_thread(team: Team) -> Targets:
+    """A thread by the commenter with a reply by the commenter (``c``)."""
+    targets = await template_document(team)
+    thread = await new_thread(team, targets["d"], who="commenter")
+    reply = await team.api("commenter").ok(
+        "POST", f"/api/threads/{thread['id']}/comments", {"body": "Reply"}, status=201
+    )
+    return {**targets, "t": thread["id"], "c": reply["id"]}
+
+
+async def owners_notification(team: Team) -> Targets:
+    """A notification of the owner (``n``): the commenter mentioned them."""
+    targets = await template_document(team)
+    owner = team.accounts["owner"].user_id
+    thread = await new_thread(team, targets["d"], who="commenter", body=f"<@{owner}>?")
+    page = await team.owner.ok("GET", "/api/notifications?limit=100")
+    [found] = [item for item in page["items"] if item["thread_id"] == thread["id"]]
+    return {**targets, "n": found["id"]}
+
+
+async def saved_version(team: Team) -> Targets:
+    """A document with a version (``v``) saved by the owner."""
+    targets = await private_document(team)
+    version = await team.owner.ok(
+        "POST", f"/api/documents/{targets['d']}/versions", {"name": "v1"}, status=201
+    )
+    return {**targets, "v": version["id"]}
 
 
 # -- the table ---------------------------------------------------------------------------------
@@ -221,6 +261,85 @@ CASES: list[Case] = [
         setup=published_document,
     ),
     Case("GET", W + "/activity", members(200), setup=private_workspace),
+    # versions and history
+    Case(
+        "POST",
+        D + "/versions",
+        only(("owner", "editor"), 201),
+        setup=private_document,
+        body=lambda: {"name": "Before the committee"},
+    ),
+    Case("GET", D + "/versions", members(200), setup=saved_version),
+    Case("GET", D + "/versions?published", members(200), setup=published_document),
+    Case("GET", D + "/versions/{v}", members(200), setup=saved_version),
+    Case("GET", D + "/versions/{v}?format=markdown", members(200), setup=saved_version),
+    Case("GET", D + "/versions/{v}/diff", members(200), setup=saved_version),
+    Case("POST", D + "/versions/{v}/restore", only(("owner", "editor"), 200), setup=saved_version),
+    Case("GET", D + "/history", members(200), setup=private_document),
+    Case("GET", D + "/history?published", members(200), setup=published_document),
+    # comments and notifications
+    Case("GET", D + "/threads", members(200), setup=template_document),
+    Case("GET", D + "/threads?published", members(200), setup=published_document),
+    Case(
+        "POST",
+        D + "/threads",
+        only(("owner", "editor", "commenter"), 201),
+        setup=template_document,
+        body=lambda: {"anchor": heading_anchor(), "body": "Why?"},
+    ),
+    Case("GET", "/api/threads/{t}", members(200), setup=owners_thread),
+    Case(
+        "PATCH",
+        "/api/threads/{t}",
+        only(("owner", "editor", "commenter"), 200),
+        setup=owners_thread,
+        body=lambda: {"status": "resolved"},
+    ),
+    Case("DELETE", "/api/threads/{t}", only(("owner",), 204), setup=owners_thread),
+    Case(
+        "DELETE",
+        "/api/threads/{t}?commenters",
+        only(("owner", "commenter"), 204),
+        setup=commenters_thread,
+    ),
+    Case(
+        "POST",
+        "/api/threads/{t}/comments",
+        only(("owner", "editor", "commenter"), 201),
+        setup=owners_thread,
+        body=lambda: {"body": "Agreed"},
+    ),
+    Case(
+        "PATCH",
+        "/api/comments/{c}",
+        only(("owner",), 200),
+        setup=owners_thread,
+        body=lambda: {"body": "Edited"},
+    ),
+    Case(
+        "PATCH",
+        "/api/comments/{c}?commenters",
+        only(("commenter",), 200),
+        setup=commenters_thread,
+        body=lambda: {"body": "Edited"},
+    ),
+    Case("DELETE", "/api/comments/{c}", only(("owner",), 204), setup=owners_thread),
+    Case(
+        "DELETE",
+        "/api/comments/{c}?commenters",
+        only(("owner", "commenter"), 204),
+        setup=commenters_thread,
+    ),
+    Case("GET", "/api/notifications", expect(200)),
+    Case("GET", "/api/notifications?unread=true", expect(200)),
+    Case("GET", "/api/notifications/unread-count", expect(200)),
+    Case("POST", "/api/notifications/read-all", expect(200)),
+    Case(
+        "POST",
+        "/api/notifications/{n}/read",
+        expect(404, owner=200),
+        setup=owners_notification,
+    ),
 ]
 
 

@@ -150,8 +150,10 @@ async def test_server_events_reach_only_clients_that_asked_on_every_node(nodes) 
 async def test_members_only_events_skip_readers_of_a_published_document(nodes) -> None:
     (one, m1), (two, m2) = nodes
     async with joined(one, m1) as (member, room1), joined(two, m2) as (reader, _):
-        member.connection.principal = dataclasses.replace(EDITOR, role="editor")
-        far_member = Client(two, m2, dataclasses.replace(EDITOR, role="viewer"))
+        member.connection.principal = dataclasses.replace(EDITOR, role="editor", member=True)
+        far_member = Client(two, m2, dataclasses.replace(EDITOR, role="viewer", member=True))
+        # A reader of a published document gets the viewer role, but is no member.
+        reader.connection.principal = dataclasses.replace(EDITOR, role="viewer", member=False)
         member.connection.wants_events = reader.connection.wants_events = True
         async with asyncio.TaskGroup() as tasks:
             tasks.create_task(far_member.connection.run_writer())

@@ -1,0 +1,166 @@
+"""Notifications: a member mentioned in a comment (``<@USER_ID>``) is told so.
+
+Each mentioned member of the document's workspace other than the author gets one
+notification per comment (and, when a comment is edited, per mention it gains); a mention of
+anyone else stays plain text. A notification is stored with the comment, in its transaction,
+and pushed live as ``{"type": "notification", "notification": {...}}`` to the mentioned
+user's own connections on this node that asked for events. Everyone reads and marks only
+their own notifications.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from server.api.errors import not_found
+from server.api.framework import Call
+from server.api.paging import decode_cursor, split_page
+from server.api.registry import api
+from server.api.services import ApiServices
+from server.api.thread_models import (
+    NotificationListQuery,
+    NotificationOut,
+    NotificationPage,
+    ReadAllOut,
+    UnreadCount,
+    notification_out,
+)
+from storage.accounts import utcnow
+from storage.catalog import DocumentRecord
+from storage.comments import CommentRecord, member_names
+from storage.notifications import (
+    NewNotification,
+    NotificationRecord,
+    count_unread,
+    insert_notifications,
+    list_notifications,
+    mark_all_read,
+    mark_read,
+)
+
+__all__ = ["Delivery", "notify_mentions"]
+
+_MAX_ID = 2**63 - 1
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """Notifications stored in a transaction, to push once it has committed."""
+
+    notifications: Sequence[NotificationRecord]
+
+    def deliver(self, services: ApiServices) -> None:
+        for record in self.notifications:
+            event: dict[str, object] = {
+                "type": "notification",
+                "notification": notification_out(record).model_dump(mode="json"),
+            }
+            services.live.send_to_user(record.user_id, event)
+
+
+async def notify_mentions(
+    connection: AsyncConnection,
+    document: DocumentRecord,
+    comment: CommentRecord,
+    user_ids: Sequence[str],
+    now: datetime,
+) -> Delivery:
+    """Store a notification for each of ``user_ids`` who is a member of the document's
+    workspace and not the comment's author, inside the caller's transaction.
+
+    Returns:
+        What to push with :meth:`Delivery.deliver` after the transaction commits.
+    """
+    candidates = [user_id for user_id in user_ids if user_id != comment.author_id]
+    if not candidates or comment.author_id is None:
+        return Delivery(())
+    members = await member_names(connection, document.workspace_id, candidates)
+    new = [
+        NewNotification(
+            user_id=user_id,
+            actor_id=comment.author_id,
+            workspace_id=document.workspace_id,
+            document_id=document.id,
+            thread_id=comment.thread_id,
+            comment_id=comment.id,
+        )
+        for user_id in candidates
+        if user_id in members
+    ]
+    return Delivery(await insert_notifications(connection, new, now))
+
+
+@api.operation(
+    "GET",
+    "/api/notifications",
+    summary="Your notifications, newest first",
+    tag="notifications",
+    query=NotificationListQuery,
+    response=NotificationPage,
+    errors=(400,),
+)
+async def list_my_notifications(call: Call) -> NotificationPage:
+    """``?unread=true``: only those not read yet. Those of workspaces you have left are not
+    listed."""
+    query = call.query(NotificationListQuery)
+    before = decode_cursor(query.cursor, int)
+    async with call.services.database.transaction() as connection:
+        rows = await list_notifications(
+            connection,
+            call.user_id,
+            unread_only=query.unread,
+            limit=query.limit + 1,
+            before=None if before is None else int(before[0]),
+        )
+    page, cursor = split_page(rows, query.limit, lambda record: (record.id,))
+    return NotificationPage(items=[notification_out(row) for row in page], next_cursor=cursor)
+
+
+@api.operation(
+    "GET",
+    "/api/notifications/unread-count",
+    summary="How many of your notifications are unread",
+    tag="notifications",
+    response=UnreadCount,
+)
+async def count_my_unread_notifications(call: Call) -> UnreadCount:
+    async with call.services.database.transaction() as connection:
+        return UnreadCount(unread=await count_unread(connection, call.user_id))
+
+
+@api.operation(
+    "POST",
+    "/api/notifications/{notification_id}/read",
+    summary="Mark one of your notifications read",
+    tag="notifications",
+    response=NotificationOut,
+    errors=(404,),
+)
+async def read_notification(call: Call) -> NotificationOut:
+    """Only your own (404 for anyone else's). Marking a read one again changes nothing."""
+    raw = call.path["notification_id"]
+    notification_id = int(raw) if raw.isascii() and raw.isdigit() else None
+    if notification_id is None or notification_id > _MAX_ID:
+        raise not_found(f"no notification {raw}")
+    async with call.services.database.transaction() as connection:
+        record = await mark_read(connection, call.user_id, notification_id, utcnow())
+    if record is None:
+        raise not_found(f"no notification {raw}")
+    return notification_out(record)
+
+
+@api.operation(
+    "POST",
+    "/api/notifications/read-all",
+    summary="Mark all your notifications read",
+    tag="notifications",
+    response=ReadAllOut,
+)
+async def read_all_notifications(call: Call) -> ReadAllOut:
+    async with call.services.database.transaction() as connection:
+        marked = await mark_all_read(connection, call.user_id, utcnow())
+    return ReadAllOut(marked=marked)

@@ -1,0 +1,405 @@
+"""Comment threads anchored to the text of a document, and their comments.
+
+Members of the document's workspace read threads (any role); commenters and above open
+threads, reply, resolve and reopen. A comment's author edits it and may delete it, and
+owners may delete any; a thread is deleted by its author or an owner. The first comment is
+the thread's body: it goes with the thread, not alone.
+
+Anchors are resolved against the committed content of the document when threads are served
+(one load per request). Every change is pushed live to the document's clients that asked for
+events (``thread.*``, ``comment.*``); opening, resolving, reopening and deleting a thread are
+also workspace activity. Mentions of members notify them (see :mod:`.notification_routes`).
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from crdt import Document, ProtocolError
+from crdt.anchors import Anchor, AnchorError, quote, resolve_all
+from server.accounts import new_id
+from server.api.activity import push, record
+from server.api.common import load_document, require_role
+from server.api.errors import bad_request, conflict, forbidden, not_found, unprocessable
+from server.api.framework import Call
+from server.api.notification_routes import notify_mentions
+from server.api.paging import decode_cursor, split_page
+from server.api.registry import api
+from server.api.services import ApiServices
+from server.api.thread_models import (
+    ThreadCreate,
+    ThreadListQuery,
+    ThreadOut,
+    ThreadPage,
+    ThreadPatch,
+    mentioned_ids,
+    thread_out,
+)
+from server.permissions import Role, at_least
+from storage.accounts import utcnow
+from storage.catalog import DocumentRecord
+from storage.comments import (
+    ThreadRecord,
+    comments_of,
+    delete_thread,
+    get_thread,
+    insert_comment,
+    insert_thread,
+    list_threads,
+    member_names,
+    set_thread_status,
+)
+
+__all__ = [
+    "MAX_QUOTE_LENGTH",
+    "ThreadContext",
+    "content_of",
+    "load_thread",
+    "may_delete",
+    "publish",
+    "serve_threads",
+]
+
+logger = logging.getLogger("gess.api.threads")
+
+MAX_QUOTE_LENGTH = 10_000
+"""The longest range a thread may anchor to, in characters."""
+
+
+@dataclass(frozen=True, slots=True)
+class ThreadContext:
+    """A thread with its document and the caller's role there (None: not a member)."""
+
+    thread: ThreadRecord
+    document: DocumentRecord
+    role: str | None
+
+
+async def load_thread(
+    connection: AsyncConnection, thread_id: str, user_id: str, *, lock: bool = False
+) -> ThreadContext:
+    """A thread, its document and the caller's role there; members only.
+
+    Raises:
+        ApiError: 404 if there is no such thread; 403 if the caller is not a member.
+    """
+    thread = await get_thread(connection, thread_id, lock=lock)
+    if thread is None:
+        raise not_found(f"no thread {thread_id}")
+    document, _, role = await load_document(connection, thread.document_id, user_id)
+    require_role(role, Role.VIEWER, "read comments")
+    return ThreadContext(thread, document, role)
+
+
+async def content_of(services: ApiServices, document_id: str) -> Document:
+    """The committed content of a document: its room's if loaded here, else the store's."""
+    state = await services.live.committed_state(document_id)
+    updates = [state] if state is not None else await services.store.load(document_id)
+    document = Document()
+    for update in updates:
+        try:
+            document.apply_update(update)
+        except ProtocolError:
+            logger.error("document %s: skipping a corrupt stored update", document_id)
+    return document
+
+
+def _where_all(content: Document, threads: Sequence[ThreadRecord]) -> list[tuple[int, int] | None]:
+    """Where each thread's anchor is now (None: detached), reading the content once."""
+    anchors: list[Anchor | None] = []
+    for thread in threads:
+        try:
+            anchors.append(Anchor(thread.anchor_start, thread.anchor_end))
+        except AnchorError as exc:
+            logger.warning("thread %s: its anchor no longer decodes: %s", thread.id, exc)
+            anchors.append(None)
+    valid = [anchor for anchor in anchors if anchor is not None]
+    try:
+        resolved = iter(resolve_all(content, valid))
+    except AnchorError as exc:
+        logger.warning("cannot read the structure of a document: %s", exc)
+        return [None] * len(threads)
+    places: list[tuple[int, int] | None] = []
+    for anchor in anchors:
+        found = None if anchor is None else next(resolved)
+        if found is None or found.detached or found.index is None or found.length is None:
+            places.append(None)
+        else:
+            places.append((found.index, found.length))
+    return places
+
+
+def _base64(thread: ThreadRecord) -> tuple[str, str]:
+    return (
+        base64.b64encode(thread.anchor_start).decode(),
+        base64.b64encode(thread.anchor_end).decode(),
+    )
+
+
+async def serve_threads(
+    call: Call, document: DocumentRecord, threads: Sequence[ThreadRecord]
+) -> list[ThreadOut]:
+    """Threads as JSON: their comments and mentioned members read in one transaction, their
+    anchors resolved against one load of the content."""
+    async with call.services.database.transaction() as connection:
+        by_thread = await comments_of(connection, [thread.id for thread in threads])
+        mentioned = {
+            user_id
+            for records in by_thread.values()
+            for record in records
+            for user_id in mentioned_ids(record.body)
+        }
+        members = await member_names(connection, document.workspace_id, mentioned)
+    content = await content_of(call.services, document.id)
+    places = _where_all(content, threads)
+    return [
+        thread_out(thread, _base64(thread), place, by_thread.get(thread.id, []), members)
+        for thread, place in zip(threads, places, strict=True)
+    ]
+
+
+def publish(
+    call: Call,
+    kind: str,
+    thread: ThreadOut,
+    comment: dict[str, object] | None = None,
+) -> None:
+    """Push ``thread.*``/``comment.*`` to the members connected to the thread's document."""
+    event: dict[str, object] = {
+        "type": kind,
+        "document_id": thread.document_id,
+        "thread": thread.model_dump(mode="json"),
+    }
+    if comment is not None:
+        event["comment"] = comment
+    call.services.live.send_event([thread.document_id], event)
+
+
+def _activity_data(document: DocumentRecord, thread: ThreadRecord) -> dict[str, str | None]:
+    return {"title": document.title, "thread_id": thread.id, "quote": thread.quote[:200]}
+
+
+def _thread_key(created_at: str, thread_id: str) -> tuple[datetime, str]:
+    try:
+        when = datetime.fromisoformat(created_at)
+    except ValueError:
+        when = None
+    if when is None or when.tzinfo is None:
+        raise bad_request("invalid cursor: pass back a next_cursor unchanged", code="bad_cursor")
+    return when, thread_id
+
+
+@api.operation(
+    "GET",
+    "/api/documents/{document_id}/threads",
+    summary="The comment threads of a document, oldest first",
+    tag="comments",
+    query=ThreadListQuery,
+    response=ThreadPage,
+    errors=(400, 403, 404),
+)
+async def list_document_threads(call: Call) -> ThreadPage:
+    """Members only (any role). ``?status=open|resolved`` filters."""
+    query = call.query(ThreadListQuery)
+    after = decode_cursor(query.cursor, str, str)
+    start = None if after is None else _thread_key(str(after[0]), str(after[1]))
+    async with call.services.database.transaction() as connection:
+        document, _, role = await load_document(connection, call.path["document_id"], call.user_id)
+        require_role(role, Role.VIEWER, "read comments")
+        rows = await list_threads(
+            connection, document.id, status=query.status, limit=query.limit + 1, after=start
+        )
+    page, cursor = split_page(
+        rows, query.limit, lambda thread: (thread.created_at.isoformat(), thread.id)
+    )
+    return ThreadPage(items=await serve_threads(call, document, page), next_cursor=cursor)
+
+
+def _anchor(body: ThreadCreate, content: Document) -> tuple[Anchor, str]:
+    """The anchor of a new thread and the text it quotes.
+
+    Raises:
+        ApiError: 422 if it is not two sticky indexes around live text, or too long a range.
+    """
+    try:
+        anchor = Anchor.from_base64(body.anchor.start, body.anchor.end)
+        text = quote(content, anchor)
+    except AnchorError as exc:
+        raise unprocessable(
+            f"invalid anchor: {exc}; send two Yjs relative positions "
+            "(Y.encodeRelativePosition, base64) around text of the document"
+        ) from None
+    if len(text) > MAX_QUOTE_LENGTH:
+        raise unprocessable(
+            f"invalid anchor: the range holds {len(text)} characters; "
+            f"a thread anchors to at most {MAX_QUOTE_LENGTH}"
+        )
+    return anchor, text
+
+
+@api.operation(
+    "POST",
+    "/api/documents/{document_id}/threads",
+    summary="Open a thread on a range of the document",
+    tag="comments",
+    body=ThreadCreate,
+    response=ThreadOut,
+    status=201,
+    errors=(403, 404, 409),
+)
+async def create_thread(call: Call) -> ThreadOut:
+    """Commenters and above. The anchor must cover live text of the document (422 if not);
+    the thread keeps that text as its quote. Not in the trash (409)."""
+    body = call.body(ThreadCreate)
+    assert call.signed_in is not None
+    document_id = call.path["document_id"]
+    async with call.services.database.transaction() as connection:
+        document, _, role = await load_document(connection, document_id, call.user_id)
+        require_role(role, Role.COMMENTER, "comment")
+    if document.trashed:
+        raise conflict("the document is in the trash", code="trash_state")
+    anchor, text = _anchor(body, await content_of(call.services, document.id))
+    now = utcnow()
+    thread_id = new_id()
+    async with call.services.database.transaction() as connection:
+        # Checked again: the role may have changed while the content was read.
+        document, _, role = await load_document(connection, document_id, call.user_id)
+        require_role(role, Role.COMMENTER, "comment")
+        await insert_thread(
+            connection,
+            thread_id=thread_id,
+            document_id=document.id,
+            anchor=(anchor.start, anchor.end),
+            quote=text,
+            author_id=call.user_id,
+            now=now,
+        )
+        comment = await insert_comment(
+            connection,
+            comment_id=new_id(),
+            thread_id=thread_id,
+            author_id=call.user_id,
+            body=body.body,
+            now=now,
+        )
+        thread = await get_thread(connection, thread_id)
+        assert thread is not None
+        entry = await record(
+            connection,
+            document.workspace_id,
+            call.signed_in.user,
+            "thread.created",
+            ("document", document.id),
+            _activity_data(document, thread),
+        )
+        sent = await notify_mentions(connection, document, comment, mentioned_ids(body.body), now)
+    out = (await serve_threads(call, document, [thread]))[0]
+    publish(call, "thread.added", out)
+    await push(call.services, [entry])
+    sent.deliver(call.services)
+    return out
+
+
+@api.operation(
+    "GET",
+    "/api/threads/{thread_id}",
+    summary="A thread and its comments",
+    tag="comments",
+    response=ThreadOut,
+    errors=(403, 404),
+)
+async def get_thread_details(call: Call) -> ThreadOut:
+    """Members only (any role)."""
+    async with call.services.database.transaction() as connection:
+        found = await load_thread(connection, call.path["thread_id"], call.user_id)
+    return (await serve_threads(call, found.document, [found.thread]))[0]
+
+
+@api.operation(
+    "PATCH",
+    "/api/threads/{thread_id}",
+    summary="Resolve or reopen a thread",
+    tag="comments",
+    body=ThreadPatch,
+    response=ThreadOut,
+    errors=(403, 404),
+)
+async def patch_thread(call: Call) -> ThreadOut:
+    """Commenters and above. Setting the status it has already changes nothing."""
+    body = call.body(ThreadPatch)
+    assert call.signed_in is not None
+    async with call.services.database.transaction() as connection:
+        found = await load_thread(connection, call.path["thread_id"], call.user_id, lock=True)
+        require_role(found.role, Role.COMMENTER, "resolve or reopen threads")
+        changed = found.thread.status != body.status
+        entry = None
+        if changed:
+            await set_thread_status(
+                connection, found.thread.id, body.status, call.user_id, utcnow()
+            )
+            verb = "thread.resolved" if body.status == "resolved" else "thread.reopened"
+            entry = await record(
+                connection,
+                found.document.workspace_id,
+                call.signed_in.user,
+                verb,
+                ("document", found.document.id),
+                _activity_data(found.document, found.thread),
+            )
+        thread = await get_thread(connection, found.thread.id)
+        assert thread is not None
+    out = (await serve_threads(call, found.document, [thread]))[0]
+    if entry is not None:
+        publish(call, entry.verb, out)
+        await push(call.services, [entry])
+    return out
+
+
+def may_delete(role: str | None, author_id: str | None, user_id: str) -> bool:
+    """Owners delete anything; authors who may still comment delete their own."""
+    if at_least(role, Role.OWNER):
+        return True
+    return author_id == user_id and at_least(role, Role.COMMENTER)
+
+
+async def _deletable(connection: AsyncConnection, call: Call) -> ThreadContext:
+    found = await load_thread(connection, call.path["thread_id"], call.user_id, lock=True)
+    if not may_delete(found.role, found.thread.author_id, call.user_id):
+        raise forbidden("only its author or an owner may delete a thread")
+    return found
+
+
+@api.operation(
+    "DELETE",
+    "/api/threads/{thread_id}",
+    summary="Delete a thread with its comments",
+    tag="comments",
+    status=204,
+    errors=(403, 404),
+)
+async def delete_thread_for_good(call: Call) -> None:
+    """Its author or an owner."""
+    assert call.signed_in is not None
+    async with call.services.database.transaction() as connection:
+        found = await _deletable(connection, call)
+    # Served before it goes, so that the event carries the thread as it was.
+    out = (await serve_threads(call, found.document, [found.thread]))[0]
+    async with call.services.database.transaction() as connection:
+        found = await _deletable(connection, call)
+        await delete_thread(connection, found.thread.id)
+        entry = await record(
+            connection,
+            found.document.workspace_id,
+            call.signed_in.user,
+            "thread.deleted",
+            ("document", found.document.id),
+            _activity_data(found.document, found.thread),
+        )
+    publish(call, "thread.deleted", out)
+    await push(call.services, [entry])

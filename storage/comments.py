@@ -1,0 +1,396 @@
+"""Comment threads anchored to documents, their comments, and the notifications of mentions.
+
+A thread hangs on a workspace document (deleting the document deletes its threads), a
+comment on its thread, a notification on the comment that mentioned someone: each deletion
+cascades down that chain. Anchors are stored as the bytes of two Yjs relative positions;
+resolving them against the content is the caller's business (:mod:`crdt.anchors`).
+
+Every query takes a connection inside the caller's transaction (see
+:meth:`storage.accounts.Database.transaction`). Lists are keyset-paginated like the others.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlmodel import Field
+
+from storage.accounts import ID_LENGTH, as_utc, memberships, users
+from storage.models import MAX_DOCUMENT_ID_LENGTH, Base, metadata
+
+__all__ = [
+    "Comment",
+    "CommentRecord",
+    "Notification",
+    "Thread",
+    "ThreadRecord",
+    "comments",
+    "comments_of",
+    "count_comments",
+    "delete_comment",
+    "delete_thread",
+    "get_comment",
+    "get_thread",
+    "insert_comment",
+    "insert_thread",
+    "maybe_utc",
+    "list_threads",
+    "member_names",
+    "notifications",
+    "set_thread_status",
+    "threads",
+    "update_comment",
+]
+
+_NOW = sa.text("CURRENT_TIMESTAMP")
+_ID_CHUNK = 500
+
+
+def _stamp(*, nullable: bool = False) -> sa.Column[datetime]:
+    if nullable:
+        return sa.Column(sa.DateTime(timezone=True), nullable=True)
+    return sa.Column(sa.DateTime(timezone=True), nullable=False, server_default=_NOW)
+
+
+def _user_ref(*, nullable: bool = True, on_delete: str = "SET NULL") -> sa.Column[str]:
+    return sa.Column(
+        sa.String(ID_LENGTH), sa.ForeignKey("users.id", ondelete=on_delete), nullable=nullable
+    )
+
+
+class Thread(Base, table=True):
+    """A discussion anchored to a range of a document; its first comment is its body."""
+
+    __tablename__ = "threads"
+    __table_args__ = (
+        sa.CheckConstraint("status IN ('open', 'resolved')", name="status"),
+        sa.Index("ix_threads_document_id_created_at", "document_id", "created_at"),
+    )
+
+    id: str = Field(sa_column=sa.Column(sa.String(ID_LENGTH), primary_key=True, nullable=False))
+    document_id: str = Field(
+        sa_column=sa.Column(
+            sa.String(MAX_DOCUMENT_ID_LENGTH),
+            sa.ForeignKey("workspace_documents.document_id", ondelete="CASCADE"),
+            nullable=False,
+        )
+    )
+    anchor_start: bytes = Field(sa_column=sa.Column(sa.LargeBinary(), nullable=False))
+    anchor_end: bytes = Field(sa_column=sa.Column(sa.LargeBinary(), nullable=False))
+    quote: str = Field(sa_column=sa.Column(sa.Text(), nullable=False))
+    """The text of the range when the thread was made, kept once the range is gone."""
+    status: str = Field(
+        default="open", sa_column=sa.Column(sa.String(16), nullable=False, server_default="open")
+    )
+    author_id: str | None = Field(default=None, sa_column=_user_ref())
+    created_at: datetime | None = Field(default=None, sa_column=_stamp())
+    resolved_at: datetime | None = Field(default=None, sa_column=_stamp(nullable=True))
+    resolved_by: str | None = Field(default=None, sa_column=_user_ref())
+
+
+class Comment(Base, table=True):
+    """One message of a thread."""
+
+    __tablename__ = "comments"
+    __table_args__ = (sa.Index("ix_comments_thread_id_created_at", "thread_id", "created_at"),)
+
+    id: str = Field(sa_column=sa.Column(sa.String(ID_LENGTH), primary_key=True, nullable=False))
+    thread_id: str = Field(
+        sa_column=sa.Column(
+            sa.String(ID_LENGTH), sa.ForeignKey("threads.id", ondelete="CASCADE"), nullable=False
+        )
+    )
+    author_id: str | None = Field(default=None, sa_column=_user_ref())
+    body: str = Field(sa_column=sa.Column(sa.Text(), nullable=False))
+    created_at: datetime | None = Field(default=None, sa_column=_stamp())
+    edited_at: datetime | None = Field(default=None, sa_column=_stamp(nullable=True))
+
+
+class Notification(Base, table=True):
+    """Something a user should look at: for now, a comment that mentions them."""
+
+    __tablename__ = "notifications"
+    # AUTOINCREMENT: ids order a user's notifications and are the paging cursor.
+    __table_args__ = (
+        sa.CheckConstraint("kind IN ('mention')", name="kind"),
+        sa.Index("ix_notifications_user_id_id", "user_id", "id"),
+        sa.Index("ix_notifications_comment_id", "comment_id"),
+        {"sqlite_autoincrement": True},
+    )
+
+    id: int | None = Field(
+        default=None,
+        sa_column=sa.Column(
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            sa.Identity(),
+            primary_key=True,
+        ),
+    )
+    user_id: str = Field(sa_column=_user_ref(nullable=False, on_delete="CASCADE"))
+    kind: str = Field(sa_column=sa.Column(sa.String(20), nullable=False))
+    actor_id: str | None = Field(default=None, sa_column=_user_ref())
+    # Where the comment is, for a reader's link; the comment's foreign key is what deletes
+    # the notification with it (and so with its thread and document).
+    workspace_id: str = Field(sa_column=sa.Column(sa.String(ID_LENGTH), nullable=False))
+    document_id: str = Field(sa_column=sa.Column(sa.String(MAX_DOCUMENT_ID_LENGTH), nullable=False))
+    thread_id: str = Field(sa_column=sa.Column(sa.String(ID_LENGTH), nullable=False))
+    comment_id: str = Field(
+        sa_column=sa.Column(
+            sa.String(ID_LENGTH), sa.ForeignKey("comments.id", ondelete="CASCADE"), nullable=False
+        )
+    )
+    created_at: datetime | None = Field(default=None, sa_column=_stamp())
+    read_at: datetime | None = Field(default=None, sa_column=_stamp(nullable=True))
+
+
+threads: sa.Table = metadata.tables["threads"]
+comments: sa.Table = metadata.tables["comments"]
+notifications: sa.Table = metadata.tables["notifications"]
+
+
+@dataclass(frozen=True, slots=True)
+class ThreadRecord:
+    id: str
+    document_id: str
+    anchor_start: bytes
+    anchor_end: bytes
+    quote: str
+    status: str
+    author_id: str | None
+    author_name: str | None
+    created_at: datetime
+    resolved_at: datetime | None
+    resolved_by: str | None
+    resolved_by_name: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class CommentRecord:
+    id: str
+    thread_id: str
+    author_id: str | None
+    author_name: str | None
+    body: str
+    created_at: datetime
+    edited_at: datetime | None
+
+
+def maybe_utc(value: datetime | None) -> datetime | None:
+    return None if value is None else as_utc(value)
+
+
+# -- threads ------------------------------------------------------------------------------------
+
+_author = users.alias("thread_author")
+_resolver = users.alias("thread_resolver")
+_THREAD_QUERY = sa.select(
+    threads,
+    _author.c.name.label("author_name"),
+    _resolver.c.name.label("resolved_by_name"),
+).select_from(
+    threads.outerjoin(_author, _author.c.id == threads.c.author_id).outerjoin(
+        _resolver, _resolver.c.id == threads.c.resolved_by
+    )
+)
+
+
+def _thread(m: sa.RowMapping) -> ThreadRecord:
+    return ThreadRecord(
+        id=m["id"],
+        document_id=m["document_id"],
+        anchor_start=bytes(m["anchor_start"]),
+        anchor_end=bytes(m["anchor_end"]),
+        quote=m["quote"],
+        status=m["status"],
+        author_id=m["author_id"],
+        author_name=m["author_name"],
+        created_at=as_utc(m["created_at"]),
+        resolved_at=maybe_utc(m["resolved_at"]),
+        resolved_by=m["resolved_by"],
+        resolved_by_name=m["resolved_by_name"],
+    )
+
+
+async def insert_thread(
+    connection: AsyncConnection,
+    *,
+    thread_id: str,
+    document_id: str,
+    anchor: tuple[bytes, bytes],
+    quote: str,
+    author_id: str,
+    now: datetime,
+) -> None:
+    """Add an open thread (its first comment is added with :func:`insert_comment`)."""
+    start, end = anchor
+    await connection.execute(
+        threads.insert().values(
+            id=thread_id,
+            document_id=document_id,
+            anchor_start=start,
+            anchor_end=end,
+            quote=quote,
+            status="open",
+            author_id=author_id,
+            created_at=now,
+        )
+    )
+
+
+async def get_thread(
+    connection: AsyncConnection, thread_id: str, *, lock: bool = False
+) -> ThreadRecord | None:
+    """A thread; ``lock`` holds its row until the transaction ends (PostgreSQL)."""
+    statement = _THREAD_QUERY.where(threads.c.id == thread_id)
+    if lock and connection.dialect.name == "postgresql":
+        statement = statement.with_for_update(of=threads)
+    row = (await connection.execute(statement)).first()
+    return None if row is None else _thread(row._mapping)
+
+
+async def list_threads(
+    connection: AsyncConnection,
+    document_id: str,
+    *,
+    status: str | None,
+    limit: int,
+    after: tuple[datetime, str] | None,
+) -> list[ThreadRecord]:
+    """A document's threads, oldest first, by (created_at, id); only ``status`` ones if set."""
+    statement = (
+        _THREAD_QUERY.where(threads.c.document_id == document_id)
+        .order_by(threads.c.created_at, threads.c.id)
+        .limit(limit)
+    )
+    if status is not None:
+        statement = statement.where(threads.c.status == status)
+    if after is not None:
+        key = sa.tuple_(threads.c.created_at, threads.c.id)
+        statement = statement.where(key > sa.tuple_(*after))
+    return [_thread(row._mapping) for row in await connection.execute(statement)]
+
+
+async def set_thread_status(
+    connection: AsyncConnection, thread_id: str, status: str, user_id: str, now: datetime
+) -> None:
+    """Resolve (by ``user_id``, at ``now``) or reopen a thread."""
+    resolved = status == "resolved"
+    await connection.execute(
+        threads.update()
+        .where(threads.c.id == thread_id)
+        .values(
+            status=status,
+            resolved_at=now if resolved else None,
+            resolved_by=user_id if resolved else None,
+        )
+    )
+
+
+async def delete_thread(connection: AsyncConnection, thread_id: str) -> bool:
+    """Delete a thread with its comments and their notifications."""
+    result = await connection.execute(threads.delete().where(threads.c.id == thread_id))
+    return bool(result.rowcount)
+
+
+# -- comments -----------------------------------------------------------------------------------
+
+_COMMENT_QUERY = sa.select(comments, users.c.name.label("author_name")).select_from(
+    comments.outerjoin(users, users.c.id == comments.c.author_id)
+)
+
+
+def _comment(m: sa.RowMapping) -> CommentRecord:
+    return CommentRecord(
+        id=m["id"],
+        thread_id=m["thread_id"],
+        author_id=m["author_id"],
+        author_name=m["author_name"],
+        body=m["body"],
+        created_at=as_utc(m["created_at"]),
+        edited_at=maybe_utc(m["edited_at"]),
+    )
+
+
+async def insert_comment(
+    connection: AsyncConnection,
+    *,
+    comment_id: str,
+    thread_id: str,
+    author_id: str,
+    body: str,
+    now: datetime,
+) -> CommentRecord:
+    """Add a comment to a thread; the comment as it will be read back."""
+    await connection.execute(
+        comments.insert().values(
+            id=comment_id, thread_id=thread_id, author_id=author_id, body=body, created_at=now
+        )
+    )
+    found = await get_comment(connection, comment_id)
+    assert found is not None
+    return found
+
+
+async def get_comment(connection: AsyncConnection, comment_id: str) -> CommentRecord | None:
+    row = (await connection.execute(_COMMENT_QUERY.where(comments.c.id == comment_id))).first()
+    return None if row is None else _comment(row._mapping)
+
+
+async def comments_of(
+    connection: AsyncConnection, thread_ids: Collection[str]
+) -> dict[str, list[CommentRecord]]:
+    """The comments of each thread, oldest first (threads without any are left out)."""
+    found: dict[str, list[CommentRecord]] = {}
+    ids = list(thread_ids)
+    for start in range(0, len(ids), _ID_CHUNK):
+        statement = _COMMENT_QUERY.where(
+            comments.c.thread_id.in_(ids[start : start + _ID_CHUNK])
+        ).order_by(comments.c.thread_id, comments.c.created_at, comments.c.id)
+        for row in await connection.execute(statement):
+            record = _comment(row._mapping)
+            found.setdefault(record.thread_id, []).append(record)
+    return found
+
+
+async def count_comments(connection: AsyncConnection, thread_id: str) -> int:
+    result = await connection.execute(
+        sa.select(sa.func.count()).select_from(comments).where(comments.c.thread_id == thread_id)
+    )
+    return int(result.scalar_one())
+
+
+async def update_comment(
+    connection: AsyncConnection, comment_id: str, body: str, now: datetime
+) -> CommentRecord | None:
+    """Replace a comment's body; the comment, or None if it is gone."""
+    await connection.execute(
+        comments.update().where(comments.c.id == comment_id).values(body=body, edited_at=now)
+    )
+    return await get_comment(connection, comment_id)
+
+
+async def delete_comment(connection: AsyncConnection, comment_id: str) -> bool:
+    """Delete a comment and the notifications it caused."""
+    result = await connection.execute(comments.delete().where(comments.c.id == comment_id))
+    return bool(result.rowcount)
+
+
+async def member_names(
+    connection: AsyncConnection, workspace_id: str, user_ids: Collection[str]
+) -> dict[str, str]:
+    """The names of those of ``user_ids`` who are members of the workspace, by id."""
+    ids = list(user_ids)
+    names: dict[str, str] = {}
+    for start in range(0, len(ids), _ID_CHUNK):
+        result = await connection.execute(
+            sa.select(users.c.id, users.c.name)
+            .select_from(memberships.join(users, users.c.id == memberships.c.user_id))
+            .where(memberships.c.workspace_id == workspace_id)
+            .where(memberships.c.user_id.in_(ids[start : start + _ID_CHUNK]))
+        )
+        names.update({str(user_id): str(name) for user_id, name in result})
+    return names
