@@ -494,10 +494,15 @@ class Room:
                 _apply_stored(document, update, self.document_id)
         finally:
             deferred, self._deferred = self._deferred, None
+        before = document.state_vector()
         for update in deferred:
             _apply_stored(document, update, self.document_id)
         self._document = document
         self._needs_rebuild = False
+        if deferred:
+            # Committed on other nodes and not sent to the clients here yet. Deletions do not
+            # move the state vector, so the diff carries the whole delete set.
+            self._broadcast(encode(SyncUpdate(document.diff(before))))
 
     async def _catch_up(self, document: Document) -> None:
         self._needs_catch_up = False

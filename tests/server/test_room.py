@@ -26,6 +26,7 @@ from crdt import (
     decode_awareness,
     encode_awareness,
 )
+from crdt.relay import Envelope, EnvelopeKind
 from server.broker import MemoryBroker
 from server.channel import CloseCode, MemoryChannel
 from server.connection import Connection, Principal
@@ -46,13 +47,19 @@ class GatedStore(MemoryStore):
         super().__init__()
         self.gate = asyncio.Event()
         self.gate.set()
+        self.load_gate = asyncio.Event()
+        self.load_gate.set()
+        self.loading = asyncio.Event()
+        """Set when a load starts."""
         self.fail = False
         self.appends = 0
         self.loads = 0
 
     async def load(self, document_id: str) -> list[bytes]:
         self.loads += 1
+        self.loading.set()
         await asyncio.sleep(0.01)  # let concurrent joins pile up on one load
+        await self.load_gate.wait()
         return await super().load(document_id)
 
     async def append(self, document_id: str, update: bytes, author: str | None = None) -> None:
@@ -189,6 +196,31 @@ async def test_failed_commit_closes_writer_and_shows_nothing(manager, metrics, s
         store.fail = False
         async with room.committed() as document:
             assert str(document.ydoc.get("text", type=Text)) == ""
+
+
+async def test_updates_from_other_nodes_during_a_rebuild_reach_the_clients(
+    manager, metrics, store
+) -> None:
+    """An envelope that arrives while the room reloads its document is applied to the new
+    document after the reload, and sent to the clients: they must not miss it."""
+    async with joined(manager, metrics) as (writer, room), joined(manager, metrics) as (reader, _):
+        store.fail = True
+        store.load_gate.clear()
+        store.loading.clear()
+        await room.handle(writer.connection, SyncUpdate(writer.edit(0, "lost")))
+        await asyncio.wait_for(store.loading.wait(), TIMEOUT)  # the rebuild is loading
+        other: Doc[Any] = Doc()
+        before = other.get_state()
+        other.get("text", type=Text).insert(0, "from node 2")
+        room.deliver(Envelope(EnvelopeKind.UPDATE, "node/2", 1, other.get_update(before)))
+        store.fail = False
+        store.load_gate.set()
+        message = await reader.recv()
+        assert isinstance(message, SyncUpdate)
+        reader.doc.apply_update(message.update)
+        assert str(reader.text) == "from node 2"
+        async with room.committed() as document:
+            assert str(document.ydoc.get("text", type=Text)) == "from node 2"
 
 
 async def test_update_that_breaks_yrs_closes_sender_and_rebuilds(manager, metrics, store) -> None:
