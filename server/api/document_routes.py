@@ -7,11 +7,9 @@ appended there before its id is returned, so the first client to connect syncs i
 
 from __future__ import annotations
 
-import logging
-
 from starlette.responses import Response
 
-from crdt import Document, ProtocolError, build_template, to_html, to_markdown
+from crdt import build_template, to_html, to_markdown
 from server.accounts import new_id
 from server.api.activity import push, record
 from server.api.common import (
@@ -22,6 +20,7 @@ from server.api.common import (
     require_readable_workspace,
     require_role,
 )
+from server.api.content import committed_content
 from server.api.errors import conflict
 from server.api.framework import Call
 from server.api.models import (
@@ -34,7 +33,6 @@ from server.api.models import (
 )
 from server.api.paging import decode_cursor, split_page
 from server.api.registry import api
-from server.api.services import ApiServices
 from server.api.workspace_routes import drop_documents
 from server.channel import CloseCode
 from server.permissions import Role
@@ -48,8 +46,6 @@ from storage.catalog import (
 )
 
 __all__: list[str] = []
-
-logger = logging.getLogger("gess.api.documents")
 
 
 @api.operation(
@@ -288,19 +284,6 @@ async def delete_document_for_good(call: Call) -> None:
     await drop_documents(call.services, [document.id], "the document was deleted")
 
 
-async def _content(services: ApiServices, document_id: str) -> bytes | Document:
-    state = await services.live.committed_state(document_id)
-    if state is not None:
-        return state
-    document = Document()
-    for update in await services.store.load(document_id):
-        try:
-            document.apply_update(update)
-        except ProtocolError:
-            logger.error("document %s: skipping a corrupt stored update", document_id)
-    return document
-
-
 @api.operation(
     "GET",
     "/api/documents/{document_id}/export",
@@ -318,7 +301,7 @@ async def export_document(call: Call) -> Response:
             connection, call.path["document_id"], call.user_id
         )
     require_readable_document(document, workspace, role)
-    content = await _content(call.services, document.id)
+    content = await committed_content(call.services, document.id)
     if query.format == "html":
         return Response(to_html(content), media_type="text/html; charset=utf-8")
     return Response(to_markdown(content), media_type="text/markdown; charset=utf-8")

@@ -21,17 +21,17 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from crdt import Document, ProtocolError
+from crdt import Document
 from crdt.anchors import Anchor, AnchorError, quote, resolve_all
 from server.accounts import new_id
 from server.api.activity import push, record
 from server.api.common import load_document, require_role
+from server.api.content import committed_content
 from server.api.errors import bad_request, conflict, forbidden, not_found, unprocessable
 from server.api.framework import Call
 from server.api.notification_routes import notify_mentions
 from server.api.paging import decode_cursor, split_page
 from server.api.registry import api
-from server.api.services import ApiServices
 from server.api.thread_models import (
     ThreadCreate,
     ThreadListQuery,
@@ -59,7 +59,6 @@ from storage.comments import (
 __all__ = [
     "MAX_QUOTE_LENGTH",
     "ThreadContext",
-    "content_of",
     "load_thread",
     "may_delete",
     "publish",
@@ -95,19 +94,6 @@ async def load_thread(
     document, _, role = await load_document(connection, thread.document_id, user_id)
     require_role(role, Role.VIEWER, "read comments")
     return ThreadContext(thread, document, role)
-
-
-async def content_of(services: ApiServices, document_id: str) -> Document:
-    """The committed content of a document: its room's if loaded here, else the store's."""
-    state = await services.live.committed_state(document_id)
-    updates = [state] if state is not None else await services.store.load(document_id)
-    document = Document()
-    for update in updates:
-        try:
-            document.apply_update(update)
-        except ProtocolError:
-            logger.error("document %s: skipping a corrupt stored update", document_id)
-    return document
 
 
 def _where_all(content: Document, threads: Sequence[ThreadRecord]) -> list[tuple[int, int] | None]:
@@ -156,7 +142,7 @@ async def serve_threads(
             for user_id in mentioned_ids(record.body)
         }
         members = await member_names(connection, document.workspace_id, mentioned)
-    content = await content_of(call.services, document.id)
+    content = await committed_content(call.services, document.id)
     places = _where_all(content, threads)
     return [
         thread_out(thread, _base64(thread), place, by_thread.get(thread.id, []), members)
@@ -264,7 +250,7 @@ async def create_thread(call: Call) -> ThreadOut:
         require_role(role, Role.COMMENTER, "comment")
     if document.trashed:
         raise conflict("the document is in the trash", code="trash_state")
-    anchor, text = _anchor(body, await content_of(call.services, document.id))
+    anchor, text = _anchor(body, await committed_content(call.services, document.id))
     now = utcnow()
     thread_id = new_id()
     async with call.services.database.transaction() as connection:

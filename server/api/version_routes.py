@@ -17,6 +17,7 @@ from crdt import Document, to_html, to_markdown
 from crdt.blocks import Block, blocks, diff_blocks
 from server.api.activity import push, record
 from server.api.common import load_document, require_role
+from server.api.content import build_document, committed_content
 from server.api.errors import ApiError, conflict, not_found
 from server.api.framework import Call
 from server.api.models import ActorOut, PageQuery
@@ -36,8 +37,6 @@ from server.api.version_models import (
     VersionQuery,
 )
 from server.api.versioning import (
-    build_document,
-    current_document,
     restore,
     save_version,
     send_version_event,
@@ -183,7 +182,7 @@ async def diff_document_version(call: Call) -> DiffOut:
     assert version.state is not None
     new: Document
     if query.against == "current":
-        new = await current_document(call.services, document.id)
+        new = await committed_content(call.services, document.id)
     else:
         other = await _version(call, document, query.against)
         assert other.state is not None

@@ -14,12 +14,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Iterable
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from crdt import EMPTY_UPDATE, Document, ProtocolError
+from crdt import EMPTY_UPDATE
 from crdt.blocks import restore_update
+from server.api.content import build_document
 from server.api.models import ActorOut
 from server.api.services import ApiServices
 from server.api.version_models import VersionOut
@@ -37,8 +37,6 @@ from storage.versions import (
 
 __all__ = [
     "CHECKPOINT_NAME",
-    "build_document",
-    "current_document",
     "restore",
     "save_checkpoint",
     "save_version",
@@ -48,27 +46,6 @@ __all__ = [
 logger = logging.getLogger("gess.versions")
 
 CHECKPOINT_NAME = "Automatic checkpoint"
-
-
-def build_document(document_id: str, updates: Iterable[bytes]) -> Document:
-    """A document from stored updates, skipping (and logging) corrupt ones."""
-    document = Document()
-    for update in updates:
-        try:
-            document.apply_update(update)
-        except ProtocolError:
-            logger.error("document %s: skipping a corrupt stored update", document_id)
-    return document
-
-
-async def current_document(services: ApiServices, document_id: str) -> Document:
-    """What is committed of a document now: its room's if loaded here, else the store's."""
-    state = await services.live.committed_state(document_id)
-    if state is not None:
-        return build_document(document_id, [state])
-    async with services.database.transaction() as connection:
-        stored = await stored_state(connection, document_id)
-    return await asyncio.to_thread(build_document, document_id, stored.updates)
 
 
 async def version_out(connection: AsyncConnection, version: VersionRecord) -> VersionOut:

@@ -1,0 +1,36 @@
+"""The committed content of a document, as the handlers read it (exports, threads, versions)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Iterable
+
+from crdt import Document, ProtocolError
+from server.api.services import ApiServices
+from storage.versions import stored_state
+
+__all__ = ["build_document", "committed_content"]
+
+logger = logging.getLogger("gess.api.content")
+
+
+def build_document(document_id: str, updates: Iterable[bytes]) -> Document:
+    """A document from stored updates, skipping (and logging) corrupt ones."""
+    document = Document()
+    for update in updates:
+        try:
+            document.apply_update(update)
+        except ProtocolError:
+            logger.error("document %s: skipping a corrupt stored update", document_id)
+    return document
+
+
+async def committed_content(services: ApiServices, document_id: str) -> Document:
+    """What is committed of a document now: its room's if loaded here, else the store's."""
+    state = await services.live.committed_state(document_id)
+    if state is not None:
+        return build_document(document_id, [state])
+    async with services.database.transaction() as connection:
+        stored = await stored_state(connection, document_id)
+    return await asyncio.to_thread(build_document, document_id, stored.updates)
