@@ -118,16 +118,27 @@ class RoomManager:
             StorageError: the document could not be loaded.
         """
         while True:
+            room = await self._open_room(document_id)
+            try:
+                await room.join(connection)
+            except RuntimeError:
+                continue  # it started closing while we waited for the hold
+            return room
+
+    async def _open_room(self, document_id: str) -> Room:
+        """The document's open room, loaded if needed (one load for concurrent callers).
+
+        Raises:
+            ShuttingDown: the node takes no new work.
+            StorageError: the document could not be loaded.
+        """
+        while True:
             if self._shutting_down:
                 raise ShuttingDown("the server is shutting down")
             room = self._rooms.get(document_id)
             if room is None:
                 room = await self._load(document_id)
             if room.state is RoomState.OPEN:
-                try:
-                    await room.join(connection)
-                except RuntimeError:
-                    continue  # it started closing while we waited for the hold
                 return room
             # Unloading right now: wait until it is gone, then load it afresh.
             await room.wait_closed()
@@ -144,16 +155,7 @@ class RoomManager:
             ShuttingDown: the node takes no new work.
             StorageError: the document could not be loaded.
         """
-        while True:
-            if self._shutting_down:
-                raise ShuttingDown("the server is shutting down")
-            room = self._rooms.get(document_id)
-            if room is None:
-                room = await self._load(document_id)
-            if room.state is RoomState.OPEN:
-                break
-            await room.wait_closed()
-            self._forget(room)
+        room = await self._open_room(document_id)
         self._borrowed[document_id] = self._borrowed.get(document_id, 0) + 1
         try:
             yield room
