@@ -273,7 +273,7 @@ class RedisBroker:
 
 async def _close_quietly(pubsub: PubSub) -> None:
     try:
-        await pubsub.aclose()  # type: ignore[no-untyped-call]
+        await pubsub.aclose()
     except (RedisError, OSError):
         return
 

@@ -10,6 +10,7 @@ from html.parser import HTMLParser
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from markdown_it import MarkdownIt
 from pycrdt import Array, Doc, Map, Text, XmlElement, XmlFragment, XmlText
 
 from crdt import Document, ProtocolError, build_template, to_html, to_markdown
@@ -562,10 +563,7 @@ def read_back(page: str) -> list[tuple[str, frozenset[str]]]:
 
 
 def commonmark(markdown: str) -> str:
-    markdown_it = pytest.importorskip("markdown_it")
-    return str(
-        markdown_it.MarkdownIt("commonmark").enable(["table", "strikethrough"]).render(markdown)
-    )
+    return str(MarkdownIt("commonmark").enable(["table", "strikethrough"]).render(markdown))
 
 
 plain = st.builds(
