@@ -22,7 +22,6 @@ import contextlib
 import glob
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 import threading
@@ -36,6 +35,8 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
+
+from tests.integration.server import free_port
 
 __all__ = [
     "LOCAL_ADMIN_URL",
@@ -126,13 +127,6 @@ def find_pg_bin() -> Path | None:
     return None
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 def _run(cluster_user: str | None, *argv: str) -> None:
     command = ["runuser", "-u", cluster_user, "--", *argv] if cluster_user else list(argv)
     completed = subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)
@@ -167,7 +161,7 @@ def start_cluster(bin_dir: Path) -> PostgresCluster:
         )  # fmt: skip
         # The free port may be taken between probing and binding; a second try is enough.
         for attempt in range(2):
-            port = _free_port()
+            port = free_port()
             options = (
                 f"-p {port} -F -c listen_addresses=127.0.0.1 "
                 f"-c unix_socket_directories={root} -c max_connections=200"
