@@ -120,6 +120,8 @@ class Struct:
     content_start: int = 0
     content_end: int = 0
     origin: ID | None = None
+    right: ID | None = None
+    """The right origin as encoded (``origin`` falls back to it when there is no left one)."""
     parent: TypeKey | None = None
     in_map: bool = False
     type_ref: int | None = None
@@ -173,6 +175,7 @@ def read_struct(cursor: Cursor, client: int, clock: int) -> Struct:
         struct.origin = (cursor.uint(), cursor.uint())
     if info & 0x40:
         right = (cursor.uint(), cursor.uint())
+        struct.right = right
     if not info & 0xC0:
         struct.parent = cursor.string() if cursor.uint() == 1 else (cursor.uint(), cursor.uint())
         if info & 0x20:
