@@ -28,6 +28,8 @@ class EnvelopeKind(IntEnum):
     """A server event, JSON text."""
     HEARTBEAT = 3
     """No payload; the sequence is the origin's latest, so a lost last envelope shows."""
+    REFUSED = 4
+    """Client ids whose changes were refused, from which clock: an encoded state vector."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,6 +6,7 @@ and migrations. Knows nothing of WebSockets; imports only ``crdt`` of this proje
 # migrations are checked against.
 from storage import accounts as accounts
 from storage import comments as comments
+from storage import refusals as refusals
 from storage import versions as versions
 from storage.engine import create_engine, default_sqlite_url
 from storage.memory import MemoryStore
