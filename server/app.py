@@ -29,6 +29,7 @@ from server.rooms import RoomManager
 from server.websocket import SOCKET_PREFIX, Hub, websocket_endpoint
 from storage import DocumentStore, SqlStore, create_engine, default_sqlite_url, upgrade_database
 from storage.accounts import Database
+from storage.refusals import MemoryRefusals, Refusals, SqlRefusals
 
 __all__ = ["create_app", "database_url"]
 
@@ -92,12 +93,14 @@ def create_app(
         async with AsyncExitStack() as stack:
             active = store
             database: Database | None = None
+            refusals: Refusals = MemoryRefusals()
             if active is None:
                 url = database_url(settings)
                 await upgrade_database(url)
                 engine = create_engine(url, durability=settings.durability)
                 stack.push_async_callback(engine.dispose)
                 database = Database(engine)
+                refusals = SqlRefusals(engine)
                 active = await stack.enter_async_context(
                     SqlStore(
                         engine,
@@ -132,6 +135,7 @@ def create_app(
                 metrics=metrics,
                 origin=origin,
                 max_pending_bytes=settings.max_pending_bytes,
+                refusals=refusals,
             )
             rooms = await stack.enter_async_context(
                 RoomManager(

@@ -26,6 +26,9 @@ class CloseCode(IntEnum):
     UNAUTHENTICATED = 4401
     FORBIDDEN = 4403
     NOT_FOUND = 4404
+    REFUSED_CHANGES = 4409
+    """The client's copy holds changes the document refused (made while it could not write):
+    it must start again from the server's state (a new document, i.e. reload)."""
     TOO_LARGE = 4413
     """A message exceeded the size limit."""
     TOO_SLOW = 4429

@@ -18,12 +18,12 @@ import dataclasses
 import logging
 from collections.abc import Collection, Iterable, Mapping
 from contextlib import AbstractAsyncContextManager
-from enum import StrEnum
 from types import TracebackType
 
 from crdt import DocumentNotFound, Event, Forbidden, StorageError, encode
 from server.channel import CloseCode
 from server.connection import Connection, Principal
+from server.roles import Role, at_least, can_write
 from server.room import Room
 from server.rooms import RoomManager
 from storage.accounts import Database
@@ -44,30 +44,6 @@ logger = logging.getLogger("gess.permissions")
 RECHECK_SECONDS = 5.0
 """How often open connections are checked against the database (changes made on other nodes,
 documents trashed elsewhere)."""
-
-
-class Role(StrEnum):
-    OWNER = "owner"
-    EDITOR = "editor"
-    COMMENTER = "commenter"
-    VIEWER = "viewer"
-
-
-_RANK = {Role.VIEWER: 0, Role.COMMENTER: 1, Role.EDITOR: 2, Role.OWNER: 3}
-
-
-def at_least(role: str | None, minimum: Role) -> bool:
-    """Whether ``role`` (None: not a member) includes the rights of ``minimum``."""
-    if role is None:
-        return False
-    try:
-        return _RANK[Role(role)] >= _RANK[minimum]
-    except ValueError:
-        return False
-
-
-def can_write(role: str | None) -> bool:
-    return at_least(role, Role.EDITOR)
 
 
 def socket_role(row: AccessRow | None, user_id: str) -> str:
@@ -145,8 +121,10 @@ class LiveAccess:
     def change_role(self, document_ids: Collection[str], user_id: str, role: str) -> int:
         """Give a user's connections to these documents a new role; how many changed."""
         changed = 0
-        for _, connection in self._connections(document_ids, user_id):
-            connection.principal = with_role(connection.principal, role)
+        for document_id, connection in self._connections(document_ids, user_id):
+            _change(
+                self._rooms.room(document_id), connection, with_role(connection.principal, role)
+            )
             changed += 1
         return changed
 
@@ -224,7 +202,7 @@ class LiveAccess:
         user_ids = {str(connection.principal.user_id) for _, connection in pairs}
         async with self._database.transaction() as connection:
             rows = await access_rows(connection, document_ids, user_ids)
-        _apply(rows, pairs)
+        _apply(rows, pairs, self._rooms)
 
     async def _run(self) -> None:
         while not self._stop.is_set():
@@ -240,7 +218,16 @@ class LiveAccess:
                 logger.warning("could not re-check open connections: %s", exc)
 
 
-def _apply(rows: Mapping[str, AccessRow], pairs: list[tuple[str, Connection]]) -> None:
+def _change(room: Room | None, connection: Connection, principal: Principal) -> None:
+    if room is None:
+        connection.principal = principal
+    else:
+        room.change_principal(connection, principal)
+
+
+def _apply(
+    rows: Mapping[str, AccessRow], pairs: list[tuple[str, Connection]], rooms: RoomManager
+) -> None:
     for document_id, connection in pairs:
         principal = connection.principal
         assert principal.user_id is not None
@@ -256,4 +243,4 @@ def _apply(rows: Mapping[str, AccessRow], pairs: list[tuple[str, Connection]]) -
         member = row is not None and principal.user_id in row.roles
         if role != principal.role or member != principal.member:
             logger.info("document %s: %s is now %s", document_id, principal.user_id, role)
-            connection.principal = with_role(principal, role, member=member)
+            _change(rooms.room(document_id), connection, with_role(principal, role, member=member))

@@ -22,8 +22,8 @@ import contextlib
 import json
 import logging
 import time
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass, field
 from enum import Enum, auto
 
 from crdt import (
@@ -43,19 +43,25 @@ from crdt import (
     SyncStep2,
     SyncUpdate,
     decode_awareness,
+    decode_state_vector,
     encode,
     encode_awareness,
+    encode_state_vector,
     merge_updates,
 )
+from crdt.dependencies import inspect_update
 from crdt.relay import Envelope, EnvelopeKind
 from server.broker import Broker
 from server.channel import CloseCode
-from server.connection import Connection, broadcast
+from server.connection import Connection, Principal, broadcast
 from server.metrics import Metrics
 from server.presence import Presence
+from server.refused import STALE_COPY_REASON, RefusedChanges
+from server.roles import GUEST_ROLE, can_comment
 from storage import DocumentStore
+from storage.refusals import MemoryRefusals, Refusals
 
-__all__ = ["Room", "RoomServices", "RoomState"]
+__all__ = ["Room", "RoomServices", "RoomState", "access_event"]
 
 logger = logging.getLogger("gess.room")
 
@@ -79,6 +85,8 @@ class RoomServices:
     """This node's name in envelopes: node id and boot, unique per process."""
     max_pending_bytes: int = 64 * 1024 * 1024
     """Uncommitted bytes beyond which writers wait for a commit."""
+    refusals: Refusals = field(default_factory=MemoryRefusals)
+    """Where refused changes are remembered (:mod:`server.refused`)."""
 
 
 class Room:
@@ -88,9 +96,16 @@ class Room:
         document_id: the document's id.
         document: the document as loaded from the store.
         services: the node's store, broker and metrics.
+        refused: the refused clocks the store remembers for the document.
     """
 
-    def __init__(self, document_id: str, document: Document, services: RoomServices) -> None:
+    def __init__(
+        self,
+        document_id: str,
+        document: Document,
+        services: RoomServices,
+        refused: Mapping[int, int] | None = None,
+    ) -> None:
         self.document_id = document_id
         self.state = RoomState.OPEN
         self.idle_since: float | None = time.monotonic()
@@ -102,6 +117,7 @@ class Room:
         self._document = document
         self._connections: set[Connection] = set()
         self._presence = Presence()
+        self._refused = RefusedChanges(refused)
         self._pending: list[_Pending] = []
         self._pending_bytes = 0
         self._received = 0
@@ -165,6 +181,8 @@ class Room:
             self._connections.add(connection)
             self.idle_since = None
             connection.send(encode(SyncStep1(document.state_vector())))
+        if connection.wants_events:
+            connection.send(encode(Event(access_event(self.document_id, connection.principal))))
         states = self._presence.states()
         if states:
             connection.send(encode(AwarenessMessage(encode_awareness(states))))
@@ -174,6 +192,7 @@ class Room:
         if connection not in self._connections:
             return
         self._connections.discard(connection)
+        self._refused.forget(connection)
         self._share_presence(self._presence.leave(connection))
         if not self._connections:
             self.idle_since = time.monotonic()
@@ -202,11 +221,29 @@ class Room:
             case Auth() | Saved() | Event():
                 raise ProtocolError(f"clients may not send {type(message).__name__} messages")
 
+    def change_principal(self, connection: Connection, principal: Principal) -> None:
+        """Give a connection new rights (its role changed while it is connected).
+
+        A client that asked for events is told (an ``access`` event). A connection whose
+        changes were refused while it could not write, and that now may write, is closed with
+        :attr:`CloseCode.REFUSED_CHANGES`: its copy holds those changes and builds on them,
+        and the document will never take them.
+        """
+        before, connection.principal = connection.principal, principal
+        if connection.wants_events and (before.role, before.can_write, before.member) != (
+            principal.role,
+            principal.can_write,
+            principal.member,
+        ):
+            connection.send(encode(Event(access_event(self.document_id, principal))))
+        if principal.can_write and not before.can_write and self._refused.sent_refused(connection):
+            connection.close(CloseCode.REFUSED_CHANGES, STALE_COPY_REASON)
+
     async def _receive_update(self, connection: Connection, update: bytes) -> None:
         if update == EMPTY_UPDATE:
             return  # every client's first sync step 2 when it has nothing new, readers' too
         if not connection.principal.can_write:
-            connection.send(encode(Auth("permission denied: this connection is read-only")))
+            await self._refuse(connection, update)
             return
         if self._pending_bytes >= self._services.max_pending_bytes:
             # The store is behind: stop reading from this writer until it catches up.
@@ -215,12 +252,46 @@ class Room:
         if self.state is not RoomState.OPEN:
             # A closing room commits what it has; the client resends the rest on reconnect.
             return
+        # Checked against the document as it is now, with no await before applying: what is
+        # pending counts, since it commits before this update does.
+        facts = inspect_update(update, decode_state_vector(self._document.state_vector()))
+        if self._refused.reaches(facts.ends):
+            connection.close(CloseCode.REFUSED_CHANGES, STALE_COPY_REASON)
+            return
+        if facts.missing is not None:
+            # Yrs would keep it pending, invisible to everyone: neither apply, store, show
+            # nor acknowledge it. A client sends it again with its next full sync, which
+            # also carries what it depends on if the client has that.
+            connection.send(
+                encode(
+                    Auth(
+                        f"permission denied: the update depends on {facts.missing}, which "
+                        "the server does not have; it was not saved"
+                    )
+                )
+            )
+            return
         try:
             self._document.apply_update(update)
         except PoisonedUpdate:
             self._request(rebuild=True)
             raise
         self._enqueue(_Pending(update, connection.principal.user_id, connection))
+
+    async def _refuse(self, connection: Connection, update: bytes) -> None:
+        """Refuse an update from a connection that may not write, and remember its clocks."""
+        connection.send(encode(Auth("permission denied: this connection is read-only")))
+        facts = inspect_update(update, decode_state_vector(self._document.state_vector()))
+        writers = [c for c in self._connections if c.principal.can_write]
+        fresh = self._refused.refuse(connection, facts.adds, writers)
+        if not fresh:
+            return
+        try:
+            await self._services.refusals.record(self.document_id, fresh)
+        except StorageError as exc:
+            # This node still refuses them; other nodes learn it from the envelope.
+            logger.error("document %s: refusals not stored: %s", self.document_id, exc)
+        self._publish(EnvelopeKind.REFUSED, encode_state_vector(fresh))
 
     async def submit(self, update: bytes, author: str | None) -> None:
         """Apply a change made by the server on someone's behalf (restoring a version, say).
@@ -300,6 +371,13 @@ class Room:
             changed = self._presence.remote(entries, time.monotonic())
             if changed:
                 self._broadcast(encode(AwarenessMessage(encode_awareness(changed))))
+        elif envelope.kind is EnvelopeKind.REFUSED:
+            try:
+                self._refused.merge(decode_state_vector(envelope.payload))
+            except ProtocolError as exc:
+                logger.error(
+                    "document %s: bad refusals from %s: %s", self.document_id, envelope.origin, exc
+                )
         elif envelope.kind is EnvelopeKind.EVENT:
             try:
                 data = json.loads(envelope.payload)
@@ -433,10 +511,10 @@ class Room:
             return
         self._metrics.commit_seconds.observe(time.perf_counter() - started)
         self.last_commit, self.edited = time.monotonic(), True
-        message = encode(SyncUpdate(merged))
-        first = batch[0].writer
-        alone = first is not None and all(p.writer is first for p in batch)
-        self._broadcast(message, first if alone else None)
+        # Every connection, the writers included: a stock client takes its own update coming
+        # back as the proof that it is saved (y-websocket's sync status), and it is one
+        # message encoded once for all.
+        self._broadcast(encode(SyncUpdate(merged)))
         self._publish(EnvelopeKind.UPDATE, merged)
         saved = encode(Saved(committed))
         for writer in writers:
@@ -507,6 +585,8 @@ class Room:
     async def _catch_up(self, document: Document) -> None:
         self._needs_catch_up = False
         self._metrics.pubsub_catchups.inc()
+        # Refusals shared by envelope may have been lost with the updates.
+        self._refused.merge(await self._services.refusals.load(self.document_id))
         before = document.state_vector()
         stored = await self._services.store.load(self.document_id)
         for update in stored:
@@ -562,6 +642,18 @@ class _Pending:
     """The connection that sent it; None for a change the server made."""
     done: asyncio.Future[None] | None = None
     """Resolved once it is committed, for a change the server made."""
+
+
+def access_event(document_id: str, principal: Principal) -> dict[str, object]:
+    """The ``access`` event: what a connection may do in its document, sent to clients that
+    asked for events when they join and whenever their role changes."""
+    return {
+        "type": "access",
+        "document_id": document_id,
+        "role": principal.role or GUEST_ROLE,
+        "can_write": principal.can_write,
+        "can_comment": can_comment(principal.role),
+    }
 
 
 def _apply_stored(document: Document, update: bytes, document_id: str) -> None:

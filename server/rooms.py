@@ -188,7 +188,8 @@ class RoomManager:
                     document.apply_update(update)
                 except ProtocolError:
                     logger.error("document %s: stored update %d is corrupt", document_id, index)
-            room = Room(document_id, document, self._services)
+            refused = await self._services.refusals.load(document_id)
+            room = Room(document_id, document, self._services, refused)
             await self._broker.subscribe(document_id, room.deliver)
             if self._broker.shared:
                 # Whatever other nodes committed between our read and our subscription.

@@ -35,6 +35,9 @@ def test_an_edit_is_saved_and_counted(client: TestClient) -> None:
     with client.websocket_connect("/ws/notes?saved=1") as ws:
         assert isinstance(decode(ws.receive_bytes()), SyncStep1)
         ws.send_bytes(encode(SyncUpdate(doc.get_update())))
+        # Its own update comes back once committed (a stock client's "saved"), then Saved.
+        echo = decode(ws.receive_bytes())
+        assert echo == SyncUpdate(doc.get_update())
         saved = decode(ws.receive_bytes())
         assert isinstance(saved, Saved)
         assert saved.state_vector == doc.get_state()
@@ -52,7 +55,8 @@ def test_an_edit_is_saved_and_counted(client: TestClient) -> None:
 @pytest.mark.parametrize(
     ("path", "payload", "code", "reason"),
     [
-        ("/ws/-bad", None, CloseCode.MALFORMED, "invalid document id"),
+        ("/ws/" + "x" * 201, None, CloseCode.MALFORMED, "invalid document id"),
+        ("/ws/tab%09name", None, CloseCode.MALFORMED, "1-200 printable characters"),
         ("/ws/doc", b"\x00\x02\x05abc", CloseCode.MALFORMED, "declared length 5 exceeds"),
         ("/ws/doc", b"\x00\x02\x03abc", CloseCode.MALFORMED, "invalid document update"),
         ("/ws/doc", b"\x09", CloseCode.MALFORMED, "unknown message type 9"),

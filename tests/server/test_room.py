@@ -15,8 +15,10 @@ from crdt import (
     AwarenessEntry,
     AwarenessMessage,
     Document,
+    Event,
     Message,
     PoisonedUpdate,
+    ProtocolError,
     Saved,
     StorageError,
     SyncStep1,
@@ -25,6 +27,7 @@ from crdt import (
     decode,
     decode_awareness,
     encode_awareness,
+    encode_state_vector,
 )
 from crdt.relay import Envelope, EnvelopeKind
 from server.broker import MemoryBroker
@@ -229,9 +232,11 @@ async def test_update_that_breaks_yrs_closes_sender_and_rebuilds(manager, metric
         writer.text = writer.doc.get("text", type=Text)
         await room.handle(writer.connection, SyncUpdate(writer.edit(0, "base")))
         await writer.recv_until(Saved)
-        # Decodes fine, then makes Yrs 0.28 panic when the document has content.
+        # Yrs 0.28 decodes it and then panics when the document has content; the room's
+        # dependency check reads it first, finds bytes after the delete set, and refuses it
+        # before Yrs sees it. Either way the sender is refused and nothing is kept.
         hostile = bytes.fromhex("018080800001cc9402000401047465787406c39df2a3a09000")
-        with pytest.raises(PoisonedUpdate):
+        with pytest.raises((PoisonedUpdate, ProtocolError)):
             await room.handle(reader.connection, SyncUpdate(hostile))
         await room.handle(writer.connection, SyncUpdate(writer.edit(4, "!")))
         await writer.recv_until(Saved)
@@ -310,3 +315,82 @@ async def test_shutdown_commits_pending_and_closes_with_1001(store, metrics) -> 
     assert client.channel.closed == (CloseCode.GOING_AWAY, "server shutting down")
     text = Document(await MemoryStore.load(store, "doc")).ydoc.get("text", type=Text)
     assert str(text) == "late"
+
+
+async def _closed(client: Client) -> tuple[int, str]:
+    await asyncio.wait_for(client.channel.closed_event.wait(), TIMEOUT)
+    assert client.channel.closed is not None
+    return client.channel.closed
+
+
+async def test_changes_refused_from_a_viewer_are_refused_from_any_connection(
+    manager, metrics, store
+) -> None:
+    async with joined(manager, metrics, VIEWER) as (viewer, room):
+        refused = viewer.edit(0, "secret")
+        await room.handle(viewer.connection, SyncUpdate(refused))
+        assert isinstance(await viewer.recv(), Auth)
+        # The same client's copy, through a connection that may write (another tab, a
+        # reconnect after a promotion): its whole state, refused text included.
+        async with joined(manager, metrics) as (tab, _):
+            tab.doc = viewer.doc
+            await room.handle(tab.connection, SyncStep2(viewer.doc.get_update()))
+            code, reason = await _closed(tab)
+            assert code == CloseCode.REFUSED_CHANGES and "reload" in reason
+        assert store.appends == 0
+        async with room.committed() as document:
+            assert str(document.ydoc.get("text", type=Text)) == ""
+
+
+async def test_a_promoted_connection_that_had_changes_refused_must_start_again(
+    manager, metrics, store
+) -> None:
+    async with (
+        joined(manager, metrics, VIEWER) as (typed, room),
+        joined(manager, metrics, VIEWER) as (quiet, _),
+    ):
+        await room.handle(typed.connection, SyncUpdate(typed.edit(0, "secret")))
+        room.change_principal(typed.connection, EDITOR)
+        room.change_principal(quiet.connection, EDITOR)
+        code, _ = await _closed(typed)
+        assert code == CloseCode.REFUSED_CHANGES
+        # The one that never typed just writes.
+        await room.handle(quiet.connection, SyncUpdate(quiet.edit(0, "fine")))
+        await quiet.recv_until(Saved)
+        assert quiet.channel.closed is None
+
+
+async def test_refusals_made_on_another_node_hold_here(manager, metrics, store) -> None:
+    async with joined(manager, metrics) as (writer, room):
+        writer.doc = Doc(client_id=77)
+        writer.text = writer.doc.get("text", type=Text)
+        room.deliver(Envelope(EnvelopeKind.REFUSED, "node/2", 1, encode_state_vector({77: 0})))
+        await room.handle(writer.connection, SyncUpdate(writer.edit(0, "refused elsewhere")))
+        code, _ = await _closed(writer)
+        assert code == CloseCode.REFUSED_CHANGES
+        assert store.appends == 0
+
+
+async def test_clients_that_ask_for_events_are_told_their_access(manager, metrics) -> None:
+    client = Client(manager, metrics, VIEWER)
+    client.connection.wants_events = True
+    async with asyncio.TaskGroup() as tasks:
+        tasks.create_task(client.connection.run_writer())
+        room = await manager.join("doc", client.connection)
+        assert isinstance(await client.recv(), SyncStep1)
+        first = await client.recv()
+        assert first == Event(
+            {
+                "type": "access",
+                "document_id": "doc",
+                "role": "guest",
+                "can_write": False,
+                "can_comment": False,
+            }
+        )
+        room.change_principal(client.connection, Principal("u2", "Viewer", True, role="editor"))
+        changed = await client.recv()
+        assert isinstance(changed, Event) and changed.data["role"] == "editor"
+        assert changed.data["can_write"] is True and changed.data["can_comment"] is True
+        room.leave(client.connection)
+        client.connection.close(CloseCode.NORMAL, "")
