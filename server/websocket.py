@@ -23,13 +23,28 @@ from server.connection import Connection
 from server.metrics import Metrics
 from server.room import Room
 from server.rooms import RoomManager, ShuttingDown
+from storage.models import MAX_DOCUMENT_ID_LENGTH
 
-__all__ = ["DOCUMENT_ID", "SOCKET_PREFIX", "Hub", "websocket_endpoint"]
+__all__ = ["DOCUMENT_ID", "SOCKET_PREFIX", "Hub", "valid_document_id", "websocket_endpoint"]
 
 logger = logging.getLogger("gess.websocket")
 
 DOCUMENT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:~-]{0,199}")
 """Document ids: 1 to 200 URL-safe characters, not starting with punctuation."""
+
+
+def valid_document_id(document_id: str, *, anonymous: bool) -> bool:
+    """Whether a socket may open this document id.
+
+    With accounts, ids are the server's own (:data:`DOCUMENT_ID`). In anonymous mode the id
+    is a room name chosen by the client, and stock clients and their test suites put any
+    name into the URL path (``test-@y/websocket``, names with ``/``): any 1 to 200 printable
+    characters (no control characters, no lone surrogates) are taken as they come.
+    """
+    if anonymous:
+        return 0 < len(document_id) <= MAX_DOCUMENT_ID_LENGTH and document_id.isprintable()
+    return DOCUMENT_ID.fullmatch(document_id) is not None
+
 
 _TRUE = {"1", "true", "yes", "on"}
 
@@ -66,10 +81,15 @@ async def websocket_endpoint(hub: Hub, scope: Scope, receive: Receive, send: Sen
 async def _serve(hub: Hub, channel: Channel, scope: Scope) -> None:
     path: str = scope["path"]
     document_id = path[len(SOCKET_PREFIX) :]
-    if not path.startswith(SOCKET_PREFIX) or not DOCUMENT_ID.fullmatch(document_id):
+    anonymous = hub.settings.anonymous
+    if not path.startswith(SOCKET_PREFIX) or not valid_document_id(
+        document_id, anonymous=anonymous
+    ):
         await channel.close(
             CloseCode.MALFORMED,
-            "invalid document id: use 1-200 letters, digits and . _ : ~ -",
+            "invalid document id: use 1-200 printable characters"
+            if anonymous
+            else "invalid document id: use 1-200 letters, digits and . _ : ~ -",
         )
         return
     handshake = HTTPConnection(scope)
