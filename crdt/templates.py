@@ -7,12 +7,18 @@ user had typed it:
 - every node is an ``XmlElement`` named after its ProseMirror type: ``heading``, ``paragraph``,
   ``bulletList`` > ``listItem`` > ``paragraph``, ``table`` > ``tableRow`` > ``tableHeader`` |
   ``tableCell`` > ``paragraph``;
-- node attributes are element attributes holding the JavaScript value: ``heading.level`` and
-  ``colspan`` are numbers (a Yjs client reads ``2``, not ``"2"``; pycrdt reads every number
-  back as a ``float``), and attributes left at their default are not written, as
-  y-prosemirror writes nothing for them either;
+- node attributes are element attributes holding the JavaScript value: ``heading.level``,
+  ``colspan`` and ``rowspan`` are numbers (a Yjs client reads ``2``, not ``"2"``; pycrdt reads
+  every number back as a ``float``). y-prosemirror compares an element's attributes with the
+  ProseMirror node's, defaults included, whenever it writes that node back: a table cell
+  stored without ``colspan``/``rowspan`` gets ``colspan=1 rowspan=1`` written the first time
+  someone types in it. So every cell carries both; attributes whose default is ``null``
+  (``colwidth``) are left out, since y-prosemirror removes rather than writes those;
 - the text of a textblock is one ``XmlText`` whose formatting attributes are the marks, each
-  mapped to the mark's attributes: ``{"bold": {}}``, ``{"italic": {}}``.
+  mapped to the mark's attributes: ``{"bold": {}}``, ``{"italic": {}}``;
+- a document that has content ends with an empty paragraph: TipTap's StarterKit (its trailing
+  node rule) appends one after a final table, so opening a template that ended with a table
+  would write to it.
 
 The coverage-gap matrix of the ASSAP plan groups the nine branches of ILO Convention No. 102
 and general social assistance under the four guarantees of Recommendation No. 202
@@ -122,8 +128,7 @@ def _ul(*items: _Inline | tuple[_Inline, ...]) -> _Node:
 
 
 def _cell(tag: str, text: str = "", colspan: int = 1) -> _Node:
-    attrs: tuple[tuple[str, int | str], ...] = (("colspan", colspan),) if colspan > 1 else ()
-    return _Node(tag, attrs, (_p(text),))
+    return _Node(tag, (("colspan", colspan), ("rowspan", 1)), (_p(text),))
 
 
 def _row(*cells: _Node) -> _Node:
@@ -621,7 +626,10 @@ def build_template(name: str) -> bytes:
 def _build(name: str) -> bytes:
     doc: Doc[XmlFragment] = Doc(client_id=_CLIENT_ID)
     fragment = doc.get(_FRAGMENT, type=XmlFragment)
+    nodes = _BUILDERS[name]()
+    if nodes and nodes[-1] != _p():
+        nodes.append(_p())
     with doc.transaction():
-        for node in _BUILDERS[name]():
+        for node in nodes:
             _write(fragment, node)
     return doc.get_update()

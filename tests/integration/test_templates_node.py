@@ -132,7 +132,7 @@ def test_node_sees_the_coverage_gap_matrix() -> None:
     assert len(groups) == 4 and len(branches) == 10 and len(rows) == 15
     for (cell,) in groups:
         assert cell["element"] == "tableHeader"
-        assert cell["attributes"] == {"colspan": 8}
+        assert cell["attributes"] == {"colspan": 8, "rowspan": 1}
         assert type(cell["attributes"]["colspan"]) is int
         assert text_of(cell).startswith("Guarantee ")
     for row in branches:
