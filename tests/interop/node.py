@@ -125,6 +125,7 @@ class NodeClient:
         *,
         reconnect: bool = True,
         synced: bool = True,
+        release: str | None = None,
         within: float = 15.0,
     ) -> AsyncIterator[NodeClient]:
         """Start a Node client, connect it to ``url``/``document_id`` and yield it.
@@ -135,6 +136,8 @@ class NodeClient:
             params: query parameters for the connection (``{"saved": "1"}``).
             reconnect: whether the provider reconnects after the server closes the connection.
             synced: wait until the provider has synced before yielding.
+            release: ``"rc"`` runs y-websocket 3.1.0-rc.5 (the sync-status API) instead of
+                the current release.
             within: bound (scaled) on starting, connecting and syncing.
 
         Raises:
@@ -167,6 +170,7 @@ class NodeClient:
                 document=document_id,
                 params=dict(params or {}),
                 reconnect=reconnect,
+                release=release,
             )
             if synced:
                 await client.wait_synced(within)
@@ -251,6 +255,12 @@ class NodeClient:
     async def apply_update(self, update: bytes) -> None:
         """Apply an update locally; the provider then sends it to the server."""
         await self.request("apply_update", base64=base64.b64encode(update).decode())
+
+    async def sync_status(self) -> dict[str, Any]:
+        """``{"status": "green" | "yellow" | "red", "local_updates_synced"}`` (rc only)."""
+        result = await self.request("sync_status")
+        assert isinstance(result, dict)
+        return result
 
     async def status(self) -> dict[str, bool]:
         """``{"connected", "connecting", "synced", "should_connect"}`` of the provider."""

@@ -18,6 +18,8 @@
 //   saved             {state_vector}: GESS "saved" message (type 100, base64 state vector)
 //   server-event      {data}: GESS server event (type 101, a JSON object)
 //   permission-denied {reason}
+//   sync-status       {status: "green" | "yellow" | "red", local_updates_synced: bool}
+//                     (only with {"release": "rc"} on connect: y-websocket 3.1.0-rc.5)
 //   fatal             {message}: an uncaught error; the process exits with status 1
 //
 // Nothing else is ever written to stdout: console output goes to stderr. The process exits
@@ -26,6 +28,9 @@
 import readline from 'node:readline'
 import * as Y from 'yjs'
 import { WebsocketProvider } from 'y-websocket'
+// The 3.1 release candidate: the one line of y-websocket 3 with the sync-status API (a local
+// edit counts as synced once an update carrying it comes back from the server).
+import { WebsocketProvider as WebsocketProviderRc } from 'y-websocket-rc'
 import WebSocket from 'ws'
 import * as decoding from 'lib0/decoding'
 
@@ -98,8 +103,9 @@ const connect = (args) => {
   const document = requireString(args, 'document')
   const params = args.params ?? {}
   const reconnect = args.reconnect ?? true
+  const Provider = args.release === 'rc' ? WebsocketProviderRc : WebsocketProvider
   ydoc = new Y.Doc()
-  const p = new WebsocketProvider(url, document, ydoc, {
+  const p = new Provider(url, document, ydoc, {
     // Connect only once every listener is in place, so that no event is missed.
     connect: false,
     WebSocketPolyfill: WebSocket,
@@ -117,6 +123,12 @@ const connect = (args) => {
     emit('server-event', { data: JSON.parse(decoding.readVarString(decoder)) })
   }
   p.on('status', ({ status }) => emit('status', { status }))
+  p.on('sync-status', (syncStatus) => {
+    emit('sync-status', {
+      status: syncStatus.status,
+      local_updates_synced: syncStatus.localUpdatesSynced
+    })
+  })
   p.on('sync', (synced) => emit('sync', { synced }))
   p.on('connection-close', (event) => {
     emit('connection-close', {
@@ -187,6 +199,11 @@ const commands = {
       states[String(clientId)] = state
     }
     return states
+  },
+  sync_status: () => {
+    const status = requireProvider().syncStatus
+    if (status === undefined) throw new Error('this y-websocket has no sync status')
+    return { status: status.status, local_updates_synced: status.localUpdatesSynced }
   },
   state_vector: () => toBase64(Y.encodeStateVector(ydoc)),
   full_state: () => toBase64(Y.encodeStateAsUpdate(ydoc)),
