@@ -394,3 +394,19 @@ async def test_clients_that_ask_for_events_are_told_their_access(manager, metric
         assert changed.data["can_write"] is True and changed.data["can_comment"] is True
         room.leave(client.connection)
         client.connection.close(CloseCode.NORMAL, "")
+
+
+async def test_large_updates_are_checked_the_same_way(manager, metrics, store) -> None:
+    # Past 64 KiB an update is read for its dependencies in a worker thread.
+    async with joined(manager, metrics) as (writer, room):
+        await room.handle(writer.connection, SyncUpdate(writer.edit(0, "a" * 70_000)))
+        await writer.recv_until(Saved)
+        hidden = Doc(client_id=4242)
+        text = hidden.get("text", type=Text)
+        text += "never sent"
+        before = hidden.get_state()
+        text += "b" * 70_000
+        await room.handle(writer.connection, SyncUpdate(hidden.get_update(before)))
+        refused = await writer.recv_until(Auth)
+        assert isinstance(refused, Auth) and "depends on" in refused.reason
+        assert store.appends == 1
