@@ -401,7 +401,7 @@ async def test_large_updates_are_checked_the_same_way(manager, metrics, store) -
     async with joined(manager, metrics) as (writer, room):
         await room.handle(writer.connection, SyncUpdate(writer.edit(0, "a" * 70_000)))
         await writer.recv_until(Saved)
-        hidden = Doc(client_id=4242)
+        hidden: Doc[Any] = Doc(client_id=4242)
         text = hidden.get("text", type=Text)
         text += "never sent"
         before = hidden.get_state()
