@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from crdt._yupdate import GC, ID, Struct, parse_update
 from crdt.errors import ProtocolError
 
-__all__ = ["UpdateFacts", "inspect_update", "reaches_refused"]
+__all__ = ["UpdateFacts", "deletes_anything_new", "inspect_update", "reaches_refused"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +36,8 @@ class UpdateFacts:
     """Per client the update carries structs of: the clock just past its last struct."""
     missing: str | None
     """The first dependency the document lacks, described for a person; None if none."""
+    deleted: dict[int, list[tuple[int, int]]]
+    """The update's delete set: per client, sorted ``(clock, length)`` ranges."""
 
 
 def inspect_update(update: bytes, state: Mapping[int, int]) -> UpdateFacts:
@@ -84,7 +86,7 @@ def inspect_update(update: bytes, state: Mapping[int, int]) -> UpdateFacts:
                     break
             if missing is not None:
                 break
-    return UpdateFacts(adds, ends, missing)
+    return UpdateFacts(adds, ends, missing, parsed.deleted)
 
 
 def _first_missing_reference(
@@ -113,3 +115,35 @@ def reaches_refused(ends: Mapping[int, int], refused: Mapping[int, int]) -> bool
         refused: per client, the lowest clock refused from it.
     """
     return any(end > refused[client] for client, end in ends.items() if client in refused)
+
+
+def deletes_anything_new(deleted: Mapping[int, list[tuple[int, int]]], document: bytes) -> bool:
+    """Whether a delete set removes something a document has not removed yet.
+
+    Args:
+        deleted: an update's delete set (:attr:`UpdateFacts.deleted`).
+        document: the document's own delete set, as the update a document gives for its own
+            state vector (no structs, only what it deleted).
+
+    Raises:
+        ProtocolError: ``document`` is not a readable update.
+    """
+    known = parse_update(document).deleted
+    for client, ranges in deleted.items():
+        done = known.get(client, [])
+        for start, length in ranges:
+            if length and not _covered(done, start, start + length):
+                return True
+    return False
+
+
+def _covered(ranges: list[tuple[int, int]], start: int, end: int) -> bool:
+    """Whether sorted ``(clock, length)`` ranges cover ``[start, end)``."""
+    reach = start
+    for clock, length in ranges:
+        if clock > reach:
+            break
+        reach = max(reach, clock + length)
+        if reach >= end:
+            return True
+    return reach >= end

@@ -55,7 +55,12 @@ class RefusedChanges:
         return lowered
 
     def refuse(
-        self, connection: Connection, adds: Mapping[int, int], writers: Iterable[Connection]
+        self,
+        connection: Connection,
+        adds: Mapping[int, int],
+        writers: Iterable[Connection],
+        *,
+        deletes: Mapping[int, int] | None = None,
     ) -> dict[int, int]:
         """Note an update refused from a connection that may not write.
 
@@ -66,22 +71,32 @@ class RefusedChanges:
                 their presence are theirs (a stock client's presence id is its document's
                 client id): a reader claiming changes of those ids is not believed, so it
                 cannot make a writer's next edits refused.
+            deletes: when the update deleted something the document has not: the sender's
+                own client ids (its presence ids) with the clock they had reached. A deletion
+                names no client, so the copy that made it is remembered by its client id,
+                and refused when it announces itself as a writer (:meth:`stale`).
 
         Returns:
             The clocks newly remembered, to store and share with the other nodes.
         """
-        if not adds:
+        if not adds and deletes is None:
             return {}
         self._senders.add(connection)
+        claimed = {**(deletes or {}), **adds}
         owned = {client for writer in writers for client in writer.awareness_ids}
-        return self.merge({c: k for c, k in adds.items() if c not in owned})
+        return self.merge({c: k for c, k in claimed.items() if c not in owned})
 
     def reaches(self, ends: Mapping[int, int]) -> bool:
         """Whether an update ending at ``ends`` carries refused changes."""
         return reaches_refused(ends, self._clocks)
 
-    def sent_refused(self, connection: Connection) -> bool:
-        return connection in self._senders
+    def stale(self, connection: Connection) -> bool:
+        """Whether the connection's copy had changes refused: it sent some here, or its
+        presence names a client id whose changes were refused (the same copy reconnecting,
+        here or after a refusal on another node)."""
+        return connection in self._senders or any(
+            client in self._clocks for client in connection.awareness_ids
+        )
 
     def forget(self, connection: Connection) -> None:
         self._senders.discard(connection)

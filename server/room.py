@@ -49,7 +49,7 @@ from crdt import (
     encode_state_vector,
     merge_updates,
 )
-from crdt.dependencies import UpdateFacts, inspect_update
+from crdt.dependencies import UpdateFacts, deletes_anything_new, inspect_update
 from crdt.relay import Envelope, EnvelopeKind
 from server.broker import Broker
 from server.channel import CloseCode
@@ -217,6 +217,11 @@ class Room:
                 await self._receive_update(connection, update)
             case AwarenessMessage(payload):
                 changed = self._presence.local(connection, decode_awareness(payload))
+                if connection.principal.can_write and self._refused.stale(connection):
+                    # A copy that had changes refused, back as a writer: its sync would send
+                    # them (deletions included, which name no client) again.
+                    connection.close(CloseCode.REFUSED_CHANGES, STALE_COPY_REASON)
+                    return
                 self._share_presence(changed, exclude=connection)
             case QueryAwareness():
                 states = self._presence.states()
@@ -239,7 +244,7 @@ class Room:
             principal.member,
         ):
             connection.send(encode(Event(access_event(self.document_id, principal))))
-        if principal.can_write and not before.can_write and self._refused.sent_refused(connection):
+        if principal.can_write and not before.can_write and self._refused.stale(connection):
             connection.close(CloseCode.REFUSED_CHANGES, STALE_COPY_REASON)
 
     async def _receive_update(self, connection: Connection, update: bytes) -> None:
@@ -296,9 +301,14 @@ class Room:
     async def _refuse(self, connection: Connection, update: bytes) -> None:
         """Refuse an update from a connection that may not write, and remember its clocks."""
         connection.send(encode(Auth("permission denied: this connection is read-only")))
-        facts = inspect_update(update, decode_state_vector(self._document.state_vector()))
+        vector = self._document.state_vector()
+        facts = inspect_update(update, decode_state_vector(vector))
+        deletes: dict[int, int] | None = None
+        if facts.deleted and deletes_anything_new(facts.deleted, self._document.diff(vector)):
+            state = decode_state_vector(vector)
+            deletes = {c: state.get(c, 0) for c in connection.awareness_ids}
         writers = [c for c in self._connections if c.principal.can_write]
-        fresh = self._refused.refuse(connection, facts.adds, writers)
+        fresh = self._refused.refuse(connection, facts.adds, writers, deletes=deletes)
         if not fresh:
             return
         try:

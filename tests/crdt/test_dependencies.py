@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from pycrdt import Doc, Map, Text
 
 from crdt import ProtocolError, decode_state_vector
-from crdt.dependencies import inspect_update, reaches_refused
+from crdt.dependencies import deletes_anything_new, inspect_update, reaches_refused
 
 
 def _doc(client_id: int) -> tuple[Doc[Text], Text]:
@@ -112,3 +112,17 @@ def test_a_suffix_of_one_clients_edits_needs_exactly_the_prefix(
     assert inspect_update(suffix, known).missing is None
     if known.get(9, 0) > 0 and decode_state_vector(doc.get_state()).get(9, 0) > known[9]:
         assert inspect_update(suffix, {}).missing is not None
+
+
+def test_deletions_are_new_only_when_the_document_has_not_made_them() -> None:
+    doc, text = _doc(1)
+    text += "hello"
+    own = doc.get_update(doc.get_state())  # no deletions yet
+    copy, copy_text = _doc(2)
+    copy.apply_update(doc.get_update())
+    before = copy.get_state()
+    del copy_text[1:3]
+    facts = inspect_update(copy.get_update(before), {1: 5})
+    assert deletes_anything_new(facts.deleted, own)
+    del text[0:4]  # the document itself deleted a range covering the copy's deletion
+    assert not deletes_anything_new(facts.deleted, doc.get_update(doc.get_state()))

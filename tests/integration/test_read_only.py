@@ -193,3 +193,29 @@ async def test_an_update_whose_dependencies_never_came_is_refused(gess_server: S
         assert fresh.content() == "after"
         assert source.client_id not in fresh.vector(), "the orphan was stored"
     assert [m for m in sender.received if isinstance(m, Saved)]
+
+
+async def test_a_viewers_refused_deletion_never_enters_the_document(gess_server: StartServer):
+    server = await gess_server(anonymous=False, extra_args=ACCOUNT_ARGS)
+    team = await make_team(server.http_url)
+    workspace = await team.workspace()
+    document_id = await team.document(workspace)
+    member = f"/api/workspaces/{workspace}/members/{team.accounts['viewer'].user_id}"
+    async with (
+        NodeClient.start(server.ws_url, document_id, _token(team, "owner")) as owner,
+        NodeClient.start(server.ws_url, document_id, _token(team, "viewer")) as viewer,
+    ):
+        await owner.insert(0, "agreed")
+        await viewer.wait_text("agreed")
+        await viewer.delete(0, 3)  # a deletion names no client: only the copy can be known
+        await wait_for(lambda: "Permission denied" in viewer.stderr_text())
+        await owner.append(".")
+        await _agree(server, team, document_id, owner, "agreed.")
+        mark = len(viewer.events)
+        await team.owner.ok("PATCH", member, {"role": "editor"})
+        assert (await viewer.wait_event("closed", since=mark, within=20))["code"] == 4409
+        mark = len(viewer.events)
+        await viewer.reconnect()  # its sync would carry the deletion: refused before that
+        assert (await viewer.wait_event("closed", since=mark, within=20))["code"] == 4409
+        await owner.append("!")
+        await _agree(server, team, document_id, owner, "agreed.!")

@@ -410,3 +410,27 @@ async def test_large_updates_are_checked_the_same_way(manager, metrics, store) -
         refused = await writer.recv_until(Auth)
         assert isinstance(refused, Auth) and "depends on" in refused.reason
         assert store.appends == 1
+
+
+async def test_a_refused_deletion_never_enters_the_document(manager, metrics, store) -> None:
+    async with joined(manager, metrics) as (editor, room):
+        await room.handle(editor.connection, SyncUpdate(editor.edit(0, "keep this")))
+        await editor.recv_until(Saved)
+        async with joined(manager, metrics, VIEWER) as (viewer, _):
+            viewer.doc = Doc(client_id=31)
+            viewer.text = viewer.doc.get("text", type=Text)
+            viewer.doc.apply_update(editor.doc.get_update())
+            presence = AwarenessEntry(client_id=31, clock=1, state={})
+            await room.handle(viewer.connection, AwarenessMessage(encode_awareness([presence])))
+            before = viewer.doc.get_state()
+            del viewer.text[0:5]
+            await room.handle(viewer.connection, SyncUpdate(viewer.doc.get_update(before)))
+            assert isinstance(await viewer.recv_until(Auth), Auth)
+            room.change_principal(viewer.connection, EDITOR)
+            assert (await _closed(viewer))[0] == CloseCode.REFUSED_CHANGES
+        # The same copy comes back as a writer: its presence names it before its sync.
+        async with joined(manager, metrics) as (again, _):
+            await room.handle(again.connection, AwarenessMessage(encode_awareness([presence])))
+            assert (await _closed(again))[0] == CloseCode.REFUSED_CHANGES
+        async with room.committed() as document:
+            assert str(document.ydoc.get("text", type=Text)) == "keep this"
