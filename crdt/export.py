@@ -11,8 +11,10 @@ TipTap's names: ``paragraph``, ``heading`` (``level``), ``bulletList``, ``ordere
 
 Any other element is rendered through its content, so that no text is lost and no structure
 makes the export fail; embedded values inside a text (which y-prosemirror never writes) are
-skipped. Links and images whose address uses a scheme other than http, https, mailto or tel
-lose their address. Elements nested deeper than :data:`MAX_DEPTH` are rendered as plain text.
+skipped. Links whose address is not relative or of the scheme http, https or mailto, and images
+whose address is not relative, http or https, lose their address: the check is made on the
+address exactly as emitted and as any HTML entity decoding reads it (see :func:`_safe_url`).
+Elements nested deeper than :data:`MAX_DEPTH` are rendered as plain text.
 """
 
 from __future__ import annotations
@@ -142,20 +144,58 @@ def _read(source: _Source, root: str) -> tuple[_Node, ...]:
 
 _INLINE: Final = frozenset({"hardBreak", "image", "mention"})
 _LISTS: Final = frozenset({"bulletList", "orderedList", "taskList"})
-_SAFE_SCHEMES: Final = frozenset({"http", "https", "mailto", "tel"})
-_SCHEME: Final = re.compile(r"([a-z][a-z0-9+.-]*):")
-_IGNORED_IN_URL: Final = re.compile(r"[\x00-\x20\x7f]")
+_SAFE_SCHEMES: Final = frozenset({"http", "https", "mailto"})
+_IMAGE_SCHEMES: Final = frozenset({"http", "https"})
+# What the WHATWG URL parser removes before it reads a scheme: C0 controls and spaces at
+# either end, tabs and newlines anywhere. Nothing else: U+00A0 and the other Unicode spaces
+# stay, and ``str.strip()`` (which removes them) must not decide what a browser reads.
+_C0_OR_SPACE: Final = "".join(map(chr, range(0x21)))
+_TAB_OR_NEWLINE: Final = re.compile(r"[\t\n\r]")
+# Up to the first colon, when it comes before any "/", "?" or "#": the part a reader could
+# take for a scheme.
+_SCHEME_PART: Final = re.compile(r"([^:/?#]*):")
+_MAX_DECODINGS: Final = 4
+
+
+def _scheme_allowed(url: str, schemes: frozenset[str]) -> bool:
+    """Whether ``url``, exactly as a browser will read it, is relative or of ``schemes``.
+
+    Stricter than a browser on purpose: anything before a first colon that precedes ``/?#``
+    must be an allowed scheme, so an address that some reader might take for another scheme
+    ("\u00a0javascript:", "a b:c") is refused rather than guessed at.
+    """
+    cleaned = _TAB_OR_NEWLINE.sub("", url.strip(_C0_OR_SPACE))
+    scheme = _SCHEME_PART.match(cleaned)
+    return scheme is None or scheme.group(1).lower() in schemes
+
+
+def _is_safe(url: str, schemes: frozenset[str]) -> bool:
+    """Whether ``url`` is safe as written and after every HTML entity decoding a renderer may
+    apply (CommonMark decodes entities in link destinations: ``javascript&#58;``)."""
+    for _ in range(_MAX_DECODINGS):
+        if not _scheme_allowed(url, schemes):
+            return False
+        decoded = html.unescape(url)
+        if decoded == url:
+            return True
+        url = decoded
+    # Still decoding after that many rounds: nobody writes a link like that in good faith.
+    return False
 
 
 def _safe_url(value: object, schemes: frozenset[str] = _SAFE_SCHEMES) -> str | None:
-    """``value`` if it is an address a reader may follow: relative, or of an allowed scheme."""
-    if not isinstance(value, str) or not value.strip():
+    """The address to emit for ``value``, or None if it is not one a reader may follow.
+
+    The address is returned as a browser reads it (surrounding C0 controls and spaces, and
+    tabs and newlines, removed), and the decision is made on exactly that string: relative,
+    or of one of ``schemes``, however often its HTML entities are decoded.
+    """
+    if not isinstance(value, str):
         return None
-    # Browsers drop control characters and whitespace before they read the scheme.
-    scheme = _SCHEME.match(_IGNORED_IN_URL.sub("", value).lower())
-    if scheme is not None and scheme.group(1) not in schemes:
+    url = _TAB_OR_NEWLINE.sub("", value.strip(_C0_OR_SPACE))
+    if not url or not _is_safe(url, schemes):
         return None
-    return value.strip()
+    return url
 
 
 def _int_attr(attrs: Mapping[str, object], key: str, default: int, low: int, high: int) -> int:
@@ -357,13 +397,17 @@ def _md_escape(text: str) -> str:
 
 def _md_marks(marks: tuple[_Mark, ...]) -> tuple[_Mark, ...]:
     return tuple(
-        m for m in _ordered(marks, _MD_ORDER) if m.name != "link" or _safe_url(m.attrs.get("href"))
+        m for m in _ordered(marks, _MD_ORDER) if m.name != "link" or _md_url(m.attrs.get("href"))
     )
 
 
-def _md_url(value: object) -> str:
-    url = _safe_url(value) or ""
-    return _MD_URL_UNSAFE.sub(lambda m: urllib.parse.quote(m.group()), url)
+def _md_url(value: object, schemes: frozenset[str] = _SAFE_SCHEMES) -> str:
+    """A link destination: the safe address with what Markdown would misread encoded, and an
+    entity's ``&`` escaped so a renderer keeps it literal; checked again as written."""
+    url = _safe_url(value, schemes) or ""
+    url = _MD_URL_UNSAFE.sub(lambda m: urllib.parse.quote(m.group()), url)
+    url = _MD_ENTITY.sub("\\&", url)
+    return url if _is_safe(url, schemes) else ""
 
 
 def _md_code(text: str) -> str:
@@ -466,7 +510,8 @@ class _Markdown:
             elif node.tag == "image":
                 alt = node.attrs.get("alt")
                 alt = _md_escape(alt.replace("\n", " ") if isinstance(alt, str) else "")
-                pieces.append(_Piece(f"![{alt}]({_md_url(node.attrs.get('src'))})", raw=True))
+                src = _md_url(node.attrs.get("src"), _IMAGE_SCHEMES)
+                pieces.append(_Piece(f"![{alt}]({src})", raw=True))
             else:
                 pieces.append(_Piece(_text_content((node,))))
         # A hard break at either end of a paragraph would print as a lone backslash.
@@ -642,7 +687,7 @@ def _html_inline(nodes: Sequence[_Node]) -> str:
         elif node.tag == "hardBreak":
             pieces.append(_Piece("<br>", raw=True))
         elif node.tag == "image":
-            src = _safe_url(node.attrs.get("src"), frozenset({"http", "https"}))
+            src = _safe_url(node.attrs.get("src"), _IMAGE_SCHEMES)
             alt = node.attrs.get("alt")
             alt = _esc(alt) if isinstance(alt, str) else ""
             pieces.append(_Piece(f'<img src="{_esc(src or "")}" alt="{alt}">', raw=True))
