@@ -21,6 +21,7 @@ from server.api.common import (
     require_role,
 )
 from server.api.content import committed_content
+from server.api.downloads import download
 from server.api.errors import conflict
 from server.api.framework import Call
 from server.api.models import (
@@ -294,7 +295,8 @@ async def delete_document_for_good(call: Call) -> None:
     media_types=("text/markdown", "text/html"),
 )
 async def export_document(call: Call) -> Response:
-    """Whoever may read the document. Renders what is committed at the time of the call."""
+    """Whoever may read the document. Renders what is committed at the time of the call, as
+    a file to save (``Content-Disposition: attachment``) that a browser may not run."""
     query = call.query(ExportQuery)
     async with call.services.database.transaction() as connection:
         document, workspace, role = await load_document(
@@ -303,5 +305,5 @@ async def export_document(call: Call) -> Response:
     require_readable_document(document, workspace, role)
     content = await committed_content(call.services, document.id)
     if query.format == "html":
-        return Response(to_html(content), media_type="text/html; charset=utf-8")
-    return Response(to_markdown(content), media_type="text/markdown; charset=utf-8")
+        return download(to_html(content), "html", document.title)
+    return download(to_markdown(content), "markdown", document.title)

@@ -18,6 +18,7 @@ from crdt.blocks import Block, blocks, diff_blocks
 from server.api.activity import push, record
 from server.api.common import load_document, require_role
 from server.api.content import build_document, committed_content
+from server.api.downloads import download
 from server.api.errors import ApiError, conflict, not_found
 from server.api.framework import Call
 from server.api.models import ActorOut, PageQuery
@@ -155,9 +156,10 @@ async def get_document_version(call: Call) -> VersionOut | Response:
             return await version_out(connection, version)
     assert version.state is not None
     content = build_document(document.id, [version.state])
+    title = f"{document.title} ({version.name})"
     if query.format == "html":
-        return Response(to_html(content), media_type="text/html; charset=utf-8")
-    return Response(to_markdown(content), media_type="text/markdown; charset=utf-8")
+        return download(to_html(content), "html", title)
+    return download(to_markdown(content), "markdown", title)
 
 
 def _block(block: Block | None) -> BlockOut | None:

@@ -268,6 +268,17 @@ class NodeClient:
         assert isinstance(result, dict)
         return result
 
+    async def append_paragraph(self, runs: list[dict[str, Any]]) -> None:
+        """Append a TipTap paragraph to the ``default`` fragment: ``runs`` of
+        ``{"text", "attributes"?}``, the attributes being marks (``{"link": {"href": ...}}``)."""
+        await self.request("append_paragraph", runs=runs)
+
+    async def url_protocol(self, href: str, base: str) -> str | None:
+        """The scheme a browser (Node's WHATWG ``URL``) reads in ``href`` against ``base``,
+        with its colon (``"https:"``); None if it does not parse."""
+        protocol: str | None = await self.request("url_protocol", href=href, base=base)
+        return protocol
+
     async def disconnect(self) -> None:
         """Close the connection cleanly (the provider first sends a null awareness state)."""
         await self.request("disconnect")

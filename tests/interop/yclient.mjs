@@ -212,6 +212,35 @@ const commands = {
     Y.applyUpdate(ydoc, fromBase64(requireString(args, 'base64')), 'yclient')
     return null
   },
+  // A TipTap paragraph at the end of the `default` XmlFragment, as y-prosemirror writes one:
+  // a Y.XmlElement('paragraph') holding a Y.XmlText whose runs carry the marks as formatting
+  // attributes, e.g. {"runs": [{"text": "here", "attributes": {"link": {"href": "..."}}}]}.
+  append_paragraph: (args) => {
+    if (!Array.isArray(args.runs)) throw new Error('"runs" must be an array')
+    const fragment = ydoc.getXmlFragment('default')
+    ydoc.transact(() => {
+      const paragraph = new Y.XmlElement('paragraph')
+      const text = new Y.XmlText()
+      paragraph.insert(0, [text])
+      fragment.insert(fragment.length, [paragraph])
+      let at = 0
+      for (const run of args.runs) {
+        const value = requireString(run, 'text')
+        text.insert(at, value, run.attributes ?? {})
+        at += value.length
+      }
+    }, 'yclient')
+    return null
+  },
+  // What a browser makes of an address: the WHATWG URL parser's scheme (`protocol`) for
+  // `href` read against `base`, or null when it does not parse.
+  url_protocol: (args) => {
+    try {
+      return new URL(requireString(args, 'href'), requireString(args, 'base')).protocol
+    } catch {
+      return null
+    }
+  },
   disconnect: () => {
     requireProvider().disconnect()
     return null
