@@ -13,7 +13,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
-from starlette.types import Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from server.accounts import AccountAuthenticator, Passwords, Tokens
 from server.api import ApiServices, api_routes
@@ -26,6 +26,7 @@ from server.metrics import Metrics
 from server.permissions import LiveAccess
 from server.room import RoomServices
 from server.rooms import RoomManager
+from server.security_headers import SecurityHeaders
 from server.websocket import SOCKET_PREFIX, Hub, websocket_endpoint
 from storage import DocumentStore, SqlStore, create_engine, default_sqlite_url, upgrade_database
 from storage.accounts import Database
@@ -48,6 +49,10 @@ class _Node(Starlette):
             await websocket_endpoint(self.state.hub, scope, receive, send)
             return
         await super().__call__(scope, receive, send)
+
+    def build_middleware_stack(self) -> ASGIApp:
+        # Outermost, around Starlette's error middleware: its 500 answers get the headers too.
+        return SecurityHeaders(super().build_middleware_stack())
 
 
 def database_url(settings: Settings) -> str:
