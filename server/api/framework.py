@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TypeVar
@@ -21,17 +22,28 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from crdt import StorageError
-from server.accounts import CSRF_COOKIE, CSRF_HEADER, SESSION_COOKIE, SignedIn, csrf_matches
+from server.accounts import (
+    CSRF_COOKIE,
+    CSRF_HEADER,
+    SESSION_COOKIE,
+    SignedIn,
+    csrf_matches,
+    same_origin,
+)
 from server.api.errors import ApiError, error_response, unauthenticated
 from server.api.paging import storable
 from server.api.services import ApiServices
 
-__all__ = ["MAX_BODY_BYTES", "Api", "Call", "Operation"]
+__all__ = ["MAX_BODY_BYTES", "MAX_BODY_DEPTH", "Api", "Call", "Operation"]
 
 logger = logging.getLogger("gess.api")
 
 MAX_BODY_BYTES = 64 * 1024
 """The largest JSON body the API reads; larger ones are refused with 413."""
+
+MAX_BODY_DEPTH = 32
+"""The deepest nesting of arrays and objects a body may have; deeper ones are refused with 400
+(no operation takes more than a few levels)."""
 
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -228,6 +240,16 @@ async def _authenticate(request: Request, services: ApiServices) -> SignedIn:
                 f"missing or wrong {CSRF_HEADER} header: echo the {CSRF_COOKIE} cookie in it",
                 code="csrf_failed",
             )
+        # Defence in depth beside the double submit: a page of another origin (another
+        # scheme included, e.g. the plain-HTTP site) may not use the cookie at all.
+        origin = request.headers.get("origin")
+        host = request.headers.get("host", "")
+        if origin is not None and not same_origin(origin, request.url.scheme, host):
+            raise ApiError(
+                403,
+                f"the session cookie is only accepted from this server's pages, not {origin}",
+                code="csrf_failed",
+            )
     user, token_record = found
     return SignedIn(user, token_record, by_cookie)
 
@@ -250,9 +272,17 @@ async def _json_body(request: Request) -> object:
     raw = b"".join(chunks)
     if not raw.strip():
         raise ApiError(400, "a JSON body is required", code="bad_request")
+    if _nesting(raw) > MAX_BODY_DEPTH:
+        # Refused before parsing: the parser recurses once per level, and a body of the
+        # allowed size can nest deeper than Python's stack allows (RecursionError).
+        raise ApiError(
+            400,
+            f"the body nests arrays and objects deeper than {MAX_BODY_DEPTH} levels",
+            code="bad_request",
+        )
     try:
         data = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
         raise ApiError(400, f"the body is not valid JSON: {exc}", code="bad_request") from None
     if not _all_storable(data):
         raise ApiError(
@@ -261,6 +291,37 @@ async def _json_body(request: Request) -> object:
             code="validation_failed",
         )
     return data
+
+
+_STRUCTURE = re.compile(rb'[\[\]{}"\\]')
+
+
+def _nesting(raw: bytes) -> int:
+    """The deepest nesting of arrays and objects in a JSON text, brackets in strings aside.
+
+    Tolerant of invalid JSON (the parser reports that); only the depth is measured, in one
+    pass over the structural characters.
+    """
+    depth = deepest = 0
+    in_string = False
+    escaped_at = -1  # the position of the character a backslash escapes
+    for match in _STRUCTURE.finditer(raw):
+        character, at = match.group(), match.start()
+        if in_string:
+            if at == escaped_at:
+                continue
+            if character == b"\\":
+                escaped_at = at + 1
+            elif character == b'"':
+                in_string = False
+        elif character == b'"':
+            in_string = True
+        elif character in (b"[", b"{"):
+            depth += 1
+            deepest = max(deepest, depth)
+        elif character in (b"]", b"}"):
+            depth -= 1
+    return deepest
 
 
 def _all_storable(data: object) -> bool:
