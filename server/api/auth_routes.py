@@ -214,7 +214,14 @@ def _token_out(token: TokenRecord) -> TokenOut:
 )
 async def create_token(call: Call) -> TokenCreated:
     """For integrations: a token that acts as you until it expires or you revoke it. It is
-    in the response only."""
+    in the response only. Only a sign-in (a session) may create one: a personal token that
+    could mint others would outlive its own revocation."""
+    assert call.signed_in is not None
+    if call.signed_in.token.kind != "session":
+        raise forbidden(
+            "a personal token cannot create tokens: sign in (a session) to create one",
+            code="session_required",
+        )
     body = call.body(TokenCreate)
     secret, token = await call.services.tokens.issue(
         call.user_id,
