@@ -17,7 +17,6 @@ import logging
 import re
 import secrets
 import uuid
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
@@ -43,6 +42,7 @@ __all__ = [
     "SignedIn",
     "Tokens",
     "new_id",
+    "same_origin",
     "user_color",
 ]
 
@@ -189,18 +189,55 @@ def _token_from(request: ConnectRequest) -> tuple[str | None, bool]:
     return (cookie, True) if cookie else (None, False)
 
 
-def _same_origin(headers: Mapping[str, str]) -> bool:
+_BROWSER_SCHEMES = {"ws": "http", "wss": "https"}
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def _origin_tuple(scheme: str, authority: str) -> tuple[str, str, int | None] | None:
+    """(scheme, host, port) with the scheme's default port made explicit; None if invalid."""
+    try:
+        parts = urlsplit(f"//{authority}")
+        port = parts.port
+    except ValueError:
+        return None
+    if parts.hostname is None:
+        return None
+    return scheme, parts.hostname.lower(), port or _DEFAULT_PORTS.get(scheme)
+
+
+def same_origin(origin: str, scheme: str, host: str) -> bool:
+    """Whether an ``Origin`` header names this server as the request reached it.
+
+    Scheme, host and port must all match: a page served over plain HTTP is another origin
+    than the HTTPS site, though the host is the same.
+
+    Args:
+        origin: the header's value (``null`` and anything unparsable never match).
+        scheme: the request's scheme, after the trusted proxies' ``X-Forwarded-Proto``
+            (``http``/``https``; a WebSocket's ``ws``/``wss`` count as those).
+        host: the request's ``Host`` header.
+    """
+    scheme = _BROWSER_SCHEMES.get(scheme, scheme).lower()
+    parsed = urlsplit(origin.strip())
+    if parsed.scheme.lower() != scheme or "@" in parsed.netloc:
+        return False
+    if parsed.path or parsed.query or parsed.fragment:
+        return False
+    mine = _origin_tuple(scheme, host)
+    return mine is not None and _origin_tuple(scheme, parsed.netloc) == mine
+
+
+def _same_origin(request: ConnectRequest) -> bool:
     """Whether a cookie-authenticated upgrade comes from a page of this server.
 
     Browsers send cookies with cross-site WebSocket upgrades in some cases (SameSite=Lax is
     not applied to them everywhere); the Origin header tells which page opened the socket.
     Non-browser clients send no Origin.
     """
-    origin = headers.get("origin")
+    origin = request.headers.get("origin")
     if origin is None:
         return True
-    host = headers.get("host", "")
-    return urlsplit(origin).netloc.lower() == host.lower()
+    return same_origin(origin, request.scheme, request.headers.get("host", ""))
 
 
 class AccountAuthenticator:
@@ -227,7 +264,7 @@ class AccountAuthenticator:
         token, by_cookie = _token_from(request)
         if token is None:
             raise AuthError("sign in first: pass ?token=... or send the session cookie")
-        if by_cookie and not _same_origin(request.headers):
+        if by_cookie and not _same_origin(request):
             raise AuthError("the session cookie is only accepted from this server's pages")
         found = await self._tokens.resolve(token)
         if found is None:

@@ -24,6 +24,8 @@ class ConnectRequest:
     query: Mapping[str, str]
     headers: Mapping[str, str]
     cookies: Mapping[str, str]
+    scheme: str = "ws"
+    """``ws`` or ``wss``, as the client reached the server (trusted proxies included)."""
 
 
 class Authenticator(Protocol):

@@ -76,6 +76,10 @@ def _serve(settings: Settings) -> int:
         ws_max_size=settings.max_message_bytes + 1024 * 1024,
         ws_per_message_deflate=False,
         lifespan="on",
+        # uvicorn rewrites the scheme and client address from the trusted proxies' headers;
+        # passed explicitly so that only GESS_FORWARDED_ALLOW_IPS configures it.
+        proxy_headers=settings.forwarded_allow_ips != "none",
+        forwarded_allow_ips=settings.forwarded_allow_ips,
     )
     redact = RedactTokens()
     for name in ("uvicorn.error", "uvicorn.access"):

@@ -63,6 +63,18 @@ class Settings:
     """Seconds a workspace document must stay quiet after an edit before a version of kind
     ``auto`` is saved (also saved when its room unloads with edits not yet checkpointed).
     ``0`` turns automatic checkpoints off."""
+    forwarded_allow_ips: str = "127.0.0.1,::1"
+    """Comma-separated addresses or networks of the reverse proxies whose ``X-Forwarded-Proto``
+    and ``X-Forwarded-For`` are believed (the scheme decides ``Secure`` cookies and the Origin
+    check, the address the sign-in throttle); ``*`` believes anyone, ``none`` no one."""
+    login_free_failures: int = 5
+    """Failed sign-ins with one address from one IP address before each further attempt from
+    there must wait (1 s, doubling up to ``login_max_wait``)."""
+    login_max_wait: float = 900.0
+    """The longest wait, in seconds, between sign-in attempts for one address from one IP."""
+    login_ip_failures: int = 100
+    """Failed sign-ins one IP address may make in an hour, whatever the addresses; then it
+    waits for the budget to refill."""
 
     def __post_init__(self) -> None:
         if not 0 < self.port < 65536:
@@ -80,6 +92,11 @@ class Settings:
             raise ValueError("checkpoint after must be zero (off) or positive")
         if not 0 < self.session_days <= 366:
             raise ValueError("session days must be between 0 and 366")
+        _check_proxies(self.forwarded_allow_ips)
+        if self.login_free_failures < 1 or self.login_ip_failures < 1:
+            raise ValueError("login free failures and login ip failures must be positive")
+        if not 1 <= self.login_max_wait <= 86_400:
+            raise ValueError("login max wait must be between 1 and 86400 seconds")
         if self.anonymous and not self.is_loopback and not self.force:
             raise ValueError(
                 f"--anonymous lets anyone who can reach {self.host} read and edit every "
@@ -95,6 +112,23 @@ class Settings:
             return ipaddress.ip_address(self.host).is_loopback
         except ValueError:
             return False
+
+
+def _check_proxies(value: str) -> None:
+    """Refuse what uvicorn would silently take for a name that never matches."""
+    if value.strip() in ("*", "none"):
+        return
+    for entry in value.split(","):
+        try:
+            if "/" in entry:
+                ipaddress.ip_network(entry.strip())
+            else:
+                ipaddress.ip_address(entry.strip())
+        except ValueError:
+            raise ValueError(
+                f"forwarded allow ips: {entry.strip()!r} is not an IP address or network "
+                "(give addresses or networks separated by commas, '*' or 'none')"
+            ) from None
 
 
 # flag name, Settings field, type, help
@@ -147,6 +181,31 @@ _OPTIONS: tuple[tuple[str, str, type, str], ...] = (
         float,
         "seconds of quiet after an edit before a version is saved automatically "
         "(default 300; 0: off)",
+    ),
+    (
+        "--forwarded-allow-ips",
+        "forwarded_allow_ips",
+        str,
+        "proxies whose X-Forwarded-Proto/-For are believed: addresses or networks separated "
+        "by commas, '*' or 'none' (default 127.0.0.1,::1)",
+    ),
+    (
+        "--login-free-failures",
+        "login_free_failures",
+        int,
+        "failed sign-ins per address and IP before attempts must wait (default 5)",
+    ),
+    (
+        "--login-max-wait",
+        "login_max_wait",
+        float,
+        "longest wait in seconds between sign-in attempts per address and IP (default 900)",
+    ),
+    (
+        "--login-ip-failures",
+        "login_ip_failures",
+        int,
+        "failed sign-ins one IP address may make per hour (default 100)",
     ),
 )
 

@@ -98,6 +98,7 @@ async def _serve(hub: Hub, channel: Channel, scope: Scope) -> None:
         query=dict(handshake.query_params),
         headers=dict(handshake.headers),
         cookies=dict(handshake.cookies),
+        scheme=handshake.url.scheme,
     )
     del handshake
     try:
