@@ -14,6 +14,7 @@ import colorsys
 import hashlib
 import hmac
 import logging
+import os
 import re
 import secrets
 import uuid
@@ -89,18 +90,27 @@ def user_color(user_id: str) -> str:
 
 
 class Passwords:
-    """argon2id hashing in a worker thread.
+    """argon2id hashing in worker threads, at most ``concurrency`` at a time.
+
+    Each hash takes tens of milliseconds of a core and a good deal of memory; a burst of
+    sign-ins running all at once would make every one of them (and the event loop's other
+    work) slow. Queued, each takes its own time and the cores stay for the rest.
 
     Args:
         hasher: the argon2 parameters (tests may pass cheaper ones).
+        concurrency: hashes at once; the number of cores by default.
     """
 
-    def __init__(self, hasher: PasswordHasher | None = None) -> None:
+    def __init__(
+        self, hasher: PasswordHasher | None = None, concurrency: int | None = None
+    ) -> None:
         self._hasher = hasher or PasswordHasher()
         self._decoy: str | None = None
+        self._slots = asyncio.Semaphore(concurrency or os.cpu_count() or 1)
 
     async def hash(self, password: str) -> str:
-        return await asyncio.to_thread(self._hasher.hash, password)
+        async with self._slots:
+            return await asyncio.to_thread(self._hasher.hash, password)
 
     async def verify(self, password_hash: str | None, password: str) -> bool:
         """Whether ``password`` matches; with ``password_hash`` None (no such account) the
@@ -112,7 +122,8 @@ class Passwords:
             password_hash = self._decoy
             password = ""
         try:
-            return await asyncio.to_thread(self._hasher.verify, password_hash, password)
+            async with self._slots:
+                return await asyncio.to_thread(self._hasher.verify, password_hash, password)
         except (VerificationError, InvalidHashError):
             return False
 

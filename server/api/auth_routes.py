@@ -15,7 +15,7 @@ from starlette.responses import JSONResponse, Response
 from server.accounts import CSRF_COOKIE, SESSION_COOKIE, new_id
 from server.api.activity import push
 from server.api.common import user_out
-from server.api.errors import conflict, forbidden, not_found, unauthenticated
+from server.api.errors import ApiError, conflict, forbidden, not_found, unauthenticated
 from server.api.framework import Call
 from server.api.invitations import accept_invitation, usable_invitation
 from server.api.models import (
@@ -32,6 +32,7 @@ from server.api.models import (
 )
 from server.api.paging import decode_cursor, split_page
 from server.api.registry import api
+from server.login_throttle import Throttled
 from storage.accounts import Conflict, users, utcnow
 from storage.catalog import ActivityRecord
 from storage.people import (
@@ -133,17 +134,35 @@ async def register(call: Call) -> Response:
     body=LoginIn,
     response=SessionOut,
     auth=False,
-    errors=(401,),
+    errors=(401, 429),
 )
 async def login(call: Call) -> Response:
-    """Answers 401 for an unknown address and for a wrong password alike, in the same time."""
+    """Answers 401 for an unknown address and for a wrong password alike, in the same time.
+    Repeated failures are throttled (429 with ``Retry-After``) per address and IP address and
+    per IP address, the same way whether or not the address has an account."""
     body = call.body(LoginIn)
     services = call.services
-    async with services.database.transaction() as connection:
-        user = await user_by_email(connection, body.email)
-    ok = await services.passwords.verify(
-        None if user is None else user.password_hash, body.password
-    )
+    throttle = services.login_throttle
+    client = call.request.client.host if call.request.client is not None else "unknown"
+    try:
+        throttle.begin(body.email, client)
+    except Throttled as exc:
+        raise ApiError(
+            429,
+            f"{exc.reason}: try again in {exc.retry_after} s",
+            code="too_many_attempts",
+            headers={"Retry-After": str(exc.retry_after)},
+        ) from None
+    ok: bool | None = None
+    try:
+        async with services.database.transaction() as connection:
+            user = await user_by_email(connection, body.email)
+        verified = await services.passwords.verify(
+            None if user is None else user.password_hash, body.password
+        )
+        ok = user is not None and verified
+    finally:
+        throttle.end(body.email, client, ok=ok)
     if user is None or not ok:
         raise unauthenticated("wrong e-mail address or password")
     token, record_ = await services.tokens.issue(user.id)

@@ -34,6 +34,7 @@ STATUS_CODES: Mapping[int, tuple[str, str]] = {
     409: ("conflict", "The request conflicts with the current state"),
     413: ("too_large", "The request body is too large"),
     422: ("validation_failed", "The request body or query is invalid"),
+    429: ("too_many_attempts", "Too many attempts: wait the seconds Retry-After says"),
     500: ("internal", "The server failed"),
     503: ("unavailable", "The database is unavailable; try again"),
 }

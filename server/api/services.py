@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from server.accounts import Passwords, Tokens
 from server.config import Settings
+from server.login_throttle import LoginThrottle
 from server.permissions import LiveAccess
 from storage import DocumentStore
 from storage.accounts import Database
@@ -21,3 +22,13 @@ class ApiServices:
     tokens: Tokens
     store: DocumentStore
     live: LiveAccess
+    login_throttle: LoginThrottle = field(init=False)
+    """Built from the settings: one per node."""
+
+    def __post_init__(self) -> None:
+        throttle = LoginThrottle(
+            free_failures=self.settings.login_free_failures,
+            max_wait=self.settings.login_max_wait,
+            ip_failures=self.settings.login_ip_failures,
+        )
+        object.__setattr__(self, "login_throttle", throttle)
