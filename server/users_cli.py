@@ -14,6 +14,7 @@ from typing import TextIO
 
 from crdt import StorageError
 from server.accounts import Passwords, new_id
+from server.email_address import lookup_forms, normalize_email
 from storage import create_engine, upgrade_database
 from storage.accounts import Conflict, Database, users, utcnow
 from storage.people import count_users, insert_user, list_users, set_instance_role
@@ -76,9 +77,9 @@ async def _open(url: str) -> Database:
 
 
 async def _create(url: str, email: str, name: str, password: str, admin: bool) -> int:
-    email = email.strip().lower()
-    if "@" not in email or not name.strip():
+    if not name.strip():
         raise ValueError("give an e-mail address and a name")
+    email = normalize_email(email.strip())  # InvalidEmail is a ValueError: says what is wrong
     password_hash = await Passwords().hash(password)
     database = await _open(url)
     try:
@@ -125,7 +126,9 @@ async def _set_role(url: str, email: str, role: str) -> int:
     database = await _open(url)
     try:
         async with database.transaction() as connection:
-            user = await set_instance_role(connection, email.strip().lower(), role)
+            user = None
+            for form in lookup_forms(email.strip()):
+                user = user or await set_instance_role(connection, form, role)
     finally:
         await database.engine.dispose()
     if user is None:

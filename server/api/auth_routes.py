@@ -32,6 +32,7 @@ from server.api.models import (
 )
 from server.api.paging import decode_cursor, split_page
 from server.api.registry import api
+from server.email_address import lookup_forms
 from server.login_throttle import Throttled
 from storage.accounts import Conflict, users, utcnow
 from storage.catalog import ActivityRecord
@@ -144,8 +145,10 @@ async def login(call: Call) -> Response:
     services = call.services
     throttle = services.login_throttle
     client = call.request.client.host if call.request.client is not None else "unknown"
+    forms = lookup_forms(body.email)
+    address = forms[0]
     try:
-        throttle.begin(body.email, client)
+        throttle.begin(address, client)
     except Throttled as exc:
         raise ApiError(
             429,
@@ -156,13 +159,15 @@ async def login(call: Call) -> Response:
     ok: bool | None = None
     try:
         async with services.database.transaction() as connection:
-            user = await user_by_email(connection, body.email)
+            user = None
+            for form in forms:
+                user = user or await user_by_email(connection, form)
         verified = await services.passwords.verify(
             None if user is None else user.password_hash, body.password
         )
         ok = user is not None and verified
     finally:
-        throttle.end(body.email, client, ok=ok)
+        throttle.end(address, client, ok=ok)
     if user is None or not ok:
         raise unauthenticated("wrong e-mail address or password")
     token, record_ = await services.tokens.issue(user.id)

@@ -11,8 +11,10 @@ import re
 from typing import Annotated, Any, Literal, get_args
 
 from pydantic import AfterValidator, BeforeValidator, Field
+from pydantic_core import PydanticCustomError
 
 from crdt.templates import TEMPLATES
+from server.email_address import InvalidEmail, normalize_email
 
 __all__ = [
     "ACTOR_TYPES",
@@ -20,6 +22,7 @@ __all__ = [
     "Country",
     "Cursor",
     "Description",
+    "INVALID_EMAIL",
     "Email",
     "InstanceRole",
     "JsonInt",
@@ -113,11 +116,23 @@ def _text(min_length: int, max_length: int, pattern: str, message: str) -> Any:
 _NUL_MESSAGE = "may not contain NUL characters"
 _TRIM_MESSAGE = "may not be blank, start or end with spaces, or contain NUL characters"
 
+INVALID_EMAIL = "invalid_email"
+"""The pydantic error type of an address :func:`normalize_email` refuses (answered with 400)."""
+
+
+def _normalized_email(value: str) -> str:
+    try:
+        return normalize_email(value)
+    except InvalidEmail as exc:
+        raise PydanticCustomError(INVALID_EMAIL, str(exc)) from None
+
+
 Email = Annotated[
     str,
     *_text(3, 254, _EMAIL, "is not an e-mail address"),
-    AfterValidator(str.lower),
+    AfterValidator(_normalized_email),
 ]
+"""An address for an account: stored and compared in :func:`normalize_email`'s form."""
 Name = Annotated[str, *_text(1, 200, _TRIMMED, _TRIM_MESSAGE)]
 TokenName = Annotated[str, *_text(1, 100, _TRIMMED, _TRIM_MESSAGE)]
 Password = Annotated[str, *_text(8, 1024, _NO_NUL, _NUL_MESSAGE)]
@@ -127,5 +142,6 @@ Description = Annotated[str, *_text(0, 2000, _NO_NUL, _NUL_MESSAGE)]
 Cursor = Annotated[str, Field(max_length=500)]
 Secret = Annotated[str, *_text(1, 200, _NO_NUL, _NUL_MESSAGE)]
 LoginText = Annotated[str, *_text(1, 1024, _NO_NUL, _NUL_MESSAGE)]
-LoginEmail = Annotated[str, *_text(1, 254, _NO_NUL, _NUL_MESSAGE), AfterValidator(str.lower)]
-"""An address to sign in with: any text (an unknown one is just a failed sign-in)."""
+LoginEmail = Annotated[str, *_text(1, 254, _NO_NUL, _NUL_MESSAGE)]
+"""An address to sign in with: any text (an unknown one is just a failed sign-in); the
+handler looks it up by :func:`server.email_address.lookup_forms`."""

@@ -31,6 +31,7 @@ from server.accounts import (
     same_origin,
 )
 from server.api.errors import ApiError, error_response, unauthenticated
+from server.api.fields import INVALID_EMAIL
 from server.api.paging import storable
 from server.api.services import ApiServices
 
@@ -338,6 +339,12 @@ def _validate(model: type[M], data: object, where: str) -> M:
     try:
         return model.model_validate(data)
     except ValidationError as exc:
+        for error in exc.errors(include_url=False, include_input=False):
+            if error["type"] == INVALID_EMAIL:
+                # Not a mistyped field but an address refused on purpose (a look-alike, an
+                # invisible character): a plain 400 with its own code.
+                location = ".".join(str(part) for part in error["loc"])
+                raise ApiError(400, f"{location}: {error['msg']}", code=INVALID_EMAIL) from None
         raise ApiError(422, _describe(exc, where), code="validation_failed") from None
 
 

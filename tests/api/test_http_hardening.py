@@ -149,5 +149,7 @@ async def test_an_origin_of_another_scheme_is_another_origin(gess_server: StartS
     assert refused.status_code == 403, refused.text
     assert refused.json()["error"]["code"] == "csrf_failed"
     assert (await api.request("GET", path, headers=headers)).json()["name"] == "Origins"
-    allowed = await api.request("PATCH", path, {"name": "Renamed"}, headers={**headers, "Origin": same})
+    allowed = await api.request(
+        "PATCH", path, {"name": "Renamed"}, headers={**headers, "Origin": same}
+    )
     assert allowed.status_code == 200, allowed.text

@@ -99,7 +99,9 @@ async def test_a_yjs_client_cannot_put_a_script_link_into_an_export(gess_server:
         api = Api(server.http_url, owner.token)
 
         async def exported(kind: str) -> str:
-            response = await api.request("GET", f"/api/documents/{document_id}/export?format={kind}")
+            response = await api.request(
+                "GET", f"/api/documents/{document_id}/export?format={kind}"
+            )
             assert response.status_code == 200, response.text
             return response.text
 
@@ -122,7 +124,7 @@ async def test_a_yjs_client_cannot_put_a_script_link_into_an_export(gess_server:
 async def test_exports_are_downloads_that_run_nothing(gess_server: StartServer):
     server = await gess_server(anonymous=False, extra_args=ACCOUNT_ARGS)
     team = await make_team(server.http_url)
-    title = f"Plan d'action — Sénégal \"{uuid.uuid4().hex[:4]}\""
+    title = f'Plan d\'action — Sénégal "{uuid.uuid4().hex[:4]}"'
     document_id = await team.document(await team.workspace(), title=title)
     version = await team.owner.ok(
         "POST", f"/api/documents/{document_id}/versions", {"name": "v1"}, status=201
