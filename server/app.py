@@ -27,6 +27,7 @@ from server.permissions import LiveAccess
 from server.room import RoomServices
 from server.rooms import RoomManager
 from server.security_headers import SecurityHeaders
+from server.token_purge import TokenPurger
 from server.websocket import SOCKET_PREFIX, Hub, websocket_endpoint
 from storage import DocumentStore, SqlStore, create_engine, default_sqlite_url, upgrade_database
 from storage.accounts import Database
@@ -156,6 +157,7 @@ def create_app(
             if database is not None:
                 tokens = Tokens(database, session_days=settings.session_days)
                 live = await stack.enter_async_context(LiveAccess(rooms, database))
+                await stack.enter_async_context(TokenPurger(database))
                 app.state.api = ApiServices(settings, database, Passwords(), tokens, active, live)
                 if gate is None and not settings.anonymous:
                     gate = AccountAuthenticator(database, tokens)

@@ -26,6 +26,7 @@ __all__ = [
     "insert_user",
     "list_tokens",
     "list_users",
+    "purge_expired_tokens",
     "set_instance_role",
     "token_owner",
     "update_user",
@@ -260,3 +261,17 @@ async def delete_token_by_hash(connection: AsyncConnection, token_hash: str) -> 
         api_tokens.delete().where(api_tokens.c.token_hash == token_hash)
     )
     return bool(result.rowcount)
+
+
+async def purge_expired_tokens(connection: AsyncConnection, now: datetime) -> int:
+    """Delete every token (session or personal) that expired at or before ``now``; how many.
+
+    They are refused already (:func:`token_owner`); this only keeps the table from growing
+    with every sign-in for ever.
+    """
+    result = await connection.execute(
+        api_tokens.delete().where(
+            api_tokens.c.expires_at.is_not(None), api_tokens.c.expires_at <= now
+        )
+    )
+    return int(result.rowcount or 0)

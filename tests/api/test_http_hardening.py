@@ -5,6 +5,7 @@ checks that compare the scheme."""
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 
 import httpx
 import pytest
@@ -13,7 +14,7 @@ from websockets.asyncio.client import connect
 from tests.api.support import ACCOUNT_ARGS, PASSWORD, Api, Team, register
 from tests.conftest import StartServer
 from tests.integration.server import GessServer
-from tests.interop.node import scaled
+from tests.interop.node import scaled, wait_for
 
 APP_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
@@ -153,3 +154,25 @@ async def test_an_origin_of_another_scheme_is_another_origin(gess_server: StartS
         "PATCH", path, {"name": "Renamed"}, headers={**headers, "Origin": same}
     )
     assert allowed.status_code == 200, allowed.text
+
+
+async def test_expired_sessions_are_purged_when_the_server_starts(gess_server: StartServer):
+    # A sign-in lasts about two seconds here.
+    server = await gess_server(
+        anonymous=False, extra_args=(*ACCOUNT_ARGS, "--session-days", "0.000025")
+    )
+    account = await register(server.http_url, "Ousmane")
+    api = Api(server.http_url, account.token)
+    personal = await api.ok("POST", "/api/me/tokens", {"name": "kept"}, status=201)
+
+    async def expired() -> bool:
+        return (await api.request("GET", "/api/me")).status_code == 401
+
+    await wait_for(expired, within=30, message="the session to expire")
+    await server.restart()
+    database = sqlite3.connect(server.data_dir / "gess.db")
+    try:
+        ids = {row[0] for row in database.execute("SELECT id FROM api_tokens")}
+    finally:
+        database.close()
+    assert ids == {personal["id"]}
