@@ -128,7 +128,9 @@ async def _set_role(url: str, email: str, role: str) -> int:
         async with database.transaction() as connection:
             user = None
             for form in lookup_forms(email.strip()):
-                user = user or await set_instance_role(connection, form, role)
+                user = await set_instance_role(connection, form, role)
+                if user is not None:
+                    break
     finally:
         await database.engine.dispose()
     if user is None:

@@ -161,7 +161,9 @@ async def login(call: Call) -> Response:
         async with services.database.transaction() as connection:
             user = None
             for form in forms:
-                user = user or await user_by_email(connection, form)
+                user = await user_by_email(connection, form)
+                if user is not None:
+                    break
         verified = await services.passwords.verify(
             None if user is None else user.password_hash, body.password
         )

@@ -92,7 +92,10 @@ JsonInt = Annotated[int, BeforeValidator(_integral)]
 
 _NO_NUL = r"^[^\x00]*$"
 _TRIMMED = r"^[^\s\x00]([^\x00]*[^\s\x00])?$"
-_EMAIL = r"^[^@\s\x00]+@[^@\s\x00]+\.[^@\s\x00]+$"
+# ECMAScript's \s spelled out, so that the published pattern and Python's check agree (Python's
+# \s also takes \x1c-\x1f and \x85, which normalize_email refuses as control characters).
+_ECMA_SPACE = r"\t\n\v\f\r \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
+_EMAIL = rf"^[^@{_ECMA_SPACE}\x00]+@[^@{_ECMA_SPACE}\x00]+\.[^@{_ECMA_SPACE}\x00]+$"
 
 
 def _text_rule(pattern: str, message: str) -> AfterValidator:
