@@ -70,9 +70,15 @@ def html_links(text: str) -> list[str | None]:
     return parser.hrefs
 
 
+class _Unfiltered(MarkdownIt):
+    """CommonMark without its link filter: every destination a renderer could produce."""
+
+    def validateLink(self, url: str) -> bool:
+        return True
+
+
 def markdown_links(text: str) -> list[str]:
-    renderer = MarkdownIt("commonmark")
-    renderer.validateLink = lambda url: True  # see every destination, unfiltered
+    renderer = _Unfiltered("commonmark")
     hrefs: list[str] = []
     for token in renderer.parse(text):
         for child in token.children or []:
