@@ -5,25 +5,27 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import anyio
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from storage._fold import fold
+from storage._fold import Fold
 from storage.accounts import as_utc
 from storage.history import LogEntry, record_edits
 from storage.models import doc_snapshots, doc_updates, documents
 from storage.versions import doc_edits
 
 __all__ = [
-    "FoldOutcome",
+    "FoldConflict",
+    "FoldInput",
     "delete_document",
     "existing_documents",
-    "fold_document",
     "insert_document",
     "insert_updates",
     "load_document",
+    "read_fold_input",
+    "stored_size",
+    "swap_fold",
 ]
 
 # Bound on the ids in one IN (...) list: both drivers cap bind parameters per statement
@@ -32,15 +34,23 @@ _IDS_PER_STATEMENT = 1000
 
 
 @dataclass(frozen=True, slots=True)
-class FoldOutcome:
-    """What one compaction transaction did."""
+class FoldInput:
+    """What a fold starts from: a document's snapshot and log, read at one moment."""
 
-    folded: int
-    """Log entries folded into the snapshot and deleted."""
-    kept: int
-    """Entries read but left in the log (corrupt or not integrated)."""
+    snapshot: bytes | None
+    generation: int | None
+    """The snapshot's ``folded_updates`` (None: no snapshot): it grows with every fold, so
+    an unchanged value at swap time means no other fold committed since the read."""
+    entries: list[tuple[int, bytes]]
+    """``(id, update)`` of the log entries read, in id order."""
+    attribution: dict[int, LogEntry]
+    """Who wrote each entry read, and when, by id."""
     exhausted: bool
     """False if the read limit was hit: more entries may be waiting."""
+
+
+class FoldConflict(Exception):
+    """A fold's entries were no longer all in the log when it was to be swapped in."""
 
 
 async def insert_document(connection: AsyncConnection, document_id: str) -> None:
@@ -101,29 +111,18 @@ async def delete_document(connection: AsyncConnection, document_id: str) -> None
     await connection.execute(sa.delete(documents).where(documents.c.id == document_id))
 
 
-async def fold_document(
+async def read_fold_input(
     connection: AsyncConnection, document_id: str, *, max_entries: int
-) -> FoldOutcome:
-    """Fold up to ``max_entries`` log entries into the snapshot, within the caller's transaction.
+) -> FoldInput | None:
+    """The snapshot and the first ``max_entries`` log entries, for a fold outside any lock.
 
-    Concurrent folds of one document serialize: on PostgreSQL on a lock of the document's
-    row, on SQLite on the write lock that ``BEGIN IMMEDIATE`` took. The second one then reads
-    what the first committed, so every entry is folded exactly once, and so is its attribution
-    (recorded as edit sessions in ``doc_edits`` before the entries are deleted, in the same
-    transaction: the history survives compaction). Appends are not blocked:
-    they run in other transactions and whatever they commit after the read below is simply
-    not folded this time. The entries folded are deleted by id, never by an id bound: on
-    PostgreSQL an append holding a lower id can commit after one holding a higher id.
+    Call it in a :func:`storage.engine.snapshot_reader` transaction, so that the snapshot and
+    the entries are of one moment: a compaction committing between two reads would otherwise
+    pair the old snapshot with a log it has already emptied.
+
+    Returns:
+        None if the document does not exist or its log is empty.
     """
-    # FOR NO KEY UPDATE rather than FOR UPDATE: it excludes a second compaction but not the
-    # FOR KEY SHARE lock that each append's foreign key check takes on the row.
-    locked = await connection.execute(
-        sa.select(documents.c.id)
-        .where(documents.c.id == document_id)
-        .with_for_update(key_share=True)
-    )
-    if locked.first() is None:
-        return FoldOutcome(folded=0, kept=0, exhausted=True)
     current = (
         await connection.execute(
             sa.select(doc_snapshots.c.state, doc_snapshots.c.folded_updates).where(
@@ -144,18 +143,70 @@ async def fold_document(
             .limit(max_entries)
         )
     ).all()
-    entries = [(int(row.id), bytes(row.data)) for row in rows]
-    exhausted = len(entries) < max_entries
-    if not entries:
-        return FoldOutcome(folded=0, kept=0, exhausted=True)
-    snapshot = None if current is None else bytes(current.state)
-    # Applying thousands of updates is CPU work; a worker thread keeps the event loop (and
-    # every other room's edits) responsive meanwhile.
-    result = await anyio.to_thread.run_sync(fold, document_id, snapshot, entries)
-    if not result.folded:
-        return FoldOutcome(folded=0, kept=len(result.kept), exhausted=exhausted)
+    if not rows:
+        return None
+    return FoldInput(
+        snapshot=None if current is None else bytes(current.state),
+        generation=None if current is None else int(current.folded_updates),
+        entries=[(int(row.id), bytes(row.data)) for row in rows],
+        attribution={
+            int(row.id): LogEntry(int(row.id), row.author_id, as_utc(row.created_at))
+            for row in rows
+        },
+        exhausted=len(rows) < max_entries,
+    )
+
+
+async def swap_fold(
+    connection: AsyncConnection, document_id: str, read: FoldInput, result: Fold
+) -> bool:
+    """Replace the snapshot by a fold's and delete exactly the entries it folded.
+
+    Run it in a write transaction of its own: it is short (a few statements, no CPU work),
+    so it holds the write lock (SQLite) or the document's row lock (PostgreSQL) briefly.
+    It is safe against concurrent compactions of the document, on this node or another:
+    they serialize on the row lock (``FOR NO KEY UPDATE``, which leaves appends alone: their
+    foreign key check takes ``FOR KEY SHARE``), and the swap happens only if nothing changed
+    what the fold was computed from, that is, if the snapshot is still the one read (its
+    ``folded_updates`` only grows) and every folded entry is still in the log. Appends
+    committed since the read are not folded and stay in the log; entries are deleted by id,
+    never by an id bound, since on PostgreSQL a lower id can commit after a higher one. The
+    attribution of the folded entries is recorded (``doc_edits``) in the same transaction.
+
+    Returns:
+        False if the document is gone or another fold committed since the read (nothing
+        was changed).
+
+    Raises:
+        FoldConflict: a folded entry was no longer in the log. Let it leave the
+            transaction's block, which then rolls back the deletions already made.
+    """
+    locked = await connection.execute(
+        sa.select(documents.c.id)
+        .where(documents.c.id == document_id)
+        .with_for_update(key_share=True)
+    )
+    if locked.first() is None:
+        return False
+    generation = await connection.scalar(
+        sa.select(doc_snapshots.c.folded_updates).where(doc_snapshots.c.document_id == document_id)
+    )
+    if (None if generation is None else int(generation)) != read.generation:
+        return False
+    deleted = 0
+    for start in range(0, len(result.folded), _IDS_PER_STATEMENT):
+        chunk = result.folded[start : start + _IDS_PER_STATEMENT]
+        outcome = await connection.execute(
+            sa.delete(doc_updates).where(
+                doc_updates.c.document_id == document_id, doc_updates.c.id.in_(chunk)
+            )
+        )
+        deleted += outcome.rowcount
+    if deleted != len(result.folded):
+        # Another fold took some of these entries: roll the deletions back.
+        raise FoldConflict(document_id)
     now = sa.func.current_timestamp()
-    if current is None:
+    if read.generation is None:
         await connection.execute(
             sa.insert(doc_snapshots).values(
                 document_id=document_id, state=result.state, folded_updates=len(result.folded)
@@ -171,17 +222,26 @@ async def fold_document(
                 updated_at=now,
             )
         )
-    folded = set(result.folded)
-    attribution = [
-        LogEntry(int(row.id), row.author_id, as_utc(row.created_at))
-        for row in rows
-        if int(row.id) in folded
-    ]
-    await record_edits(connection, document_id, attribution)
-    for start in range(0, len(result.folded), _IDS_PER_STATEMENT):
-        chunk = result.folded[start : start + _IDS_PER_STATEMENT]
-        await connection.execute(sa.delete(doc_updates).where(doc_updates.c.id.in_(chunk)))
+    await record_edits(connection, document_id, [read.attribution[i] for i in result.folded])
     await connection.execute(
         sa.update(documents).where(documents.c.id == document_id).values(updated_at=now)
     )
-    return FoldOutcome(folded=len(result.folded), kept=len(result.kept), exhausted=exhausted)
+    return True
+
+
+async def stored_size(connection: AsyncConnection, document_id: str) -> int:
+    """Bytes stored for a document: its snapshot plus its log entries (0 if unknown)."""
+    snapshot = (
+        sa.select(sa.func.length(doc_snapshots.c.state))
+        .where(doc_snapshots.c.document_id == document_id)
+        .scalar_subquery()
+    )
+    log = (
+        sa.select(sa.func.sum(sa.func.length(doc_updates.c.data)))
+        .where(doc_updates.c.document_id == document_id)
+        .scalar_subquery()
+    )
+    total = await connection.scalar(
+        sa.select(sa.func.coalesce(snapshot, 0) + sa.func.coalesce(log, 0))
+    )
+    return int(total or 0)

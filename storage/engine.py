@@ -29,6 +29,7 @@ __all__ = [
     "default_sqlite_url",
     "open_sqlite_appender",
     "parse_database_url",
+    "snapshot_reader",
 ]
 
 SQLITE_FILE_NAME = "gess.db"
@@ -89,7 +90,8 @@ def create_engine(database_url: str, *, durability: str = "power", **options: An
 
     SQLite connections get WAL journaling, the ``synchronous`` level of ``durability`` (see
     :data:`SYNC_MODES`), a 5 s busy timeout and foreign keys, and every transaction starts
-    with ``BEGIN IMMEDIATE`` (see :func:`_begin_immediate`). The caller owns the engine and
+    with ``BEGIN IMMEDIATE`` (see :func:`_begin`) unless it comes from
+    :func:`snapshot_reader`. The caller owns the engine and
     must ``await engine.dispose()``.
 
     Args:
@@ -116,7 +118,7 @@ def create_engine(database_url: str, *, durability: str = "power", **options: An
 
         event.listen(engine.sync_engine, "connect", configure)
         _ENGINE_PRAGMAS[engine.sync_engine] = pragmas
-        event.listen(engine.sync_engine, "begin", _begin_immediate)
+        event.listen(engine.sync_engine, "begin", _begin)
         return engine
     # A pooled connection may have been closed by a database restart; checking it on checkout
     # costs one round trip and spares a whole batch of appends from failing.
@@ -143,7 +145,7 @@ def default_sqlite_url(data_dir: Path) -> str:
 
 def _configure_sqlite_connection(dbapi_connection: Any, pragmas: tuple[str, ...]) -> None:
     # The sqlite3 module's own transaction handling issues a deferred BEGIN only before DML;
-    # disabling it lets _begin_immediate decide how every transaction starts.
+    # disabling it lets _begin decide how every transaction starts.
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     try:
@@ -153,11 +155,35 @@ def _configure_sqlite_connection(dbapi_connection: Any, pragmas: tuple[str, ...]
         cursor.close()
 
 
-def _begin_immediate(connection: Connection) -> None:
+_READ_ONLY = "gess_read_only"
+"""Execution option of :func:`snapshot_reader`'s SQLite connections."""
+
+
+def snapshot_reader(engine: AsyncEngine) -> AsyncEngine:
+    """The same engine (and pool), for transactions that only read, from one snapshot.
+
+    Every statement of such a transaction sees the database as of its first statement, and
+    it takes no write lock: on SQLite it begins deferred (WAL readers never wait for the
+    writer, nor make it wait), on PostgreSQL it is ``REPEATABLE READ, READ ONLY``. Writing
+    in it fails.
+
+    Args:
+        engine: from :func:`create_engine`.
+    """
+    if engine.dialect.name == "sqlite":
+        return engine.execution_options(**{_READ_ONLY: True})
+    return engine.execution_options(isolation_level="REPEATABLE READ", postgresql_readonly=True)
+
+
+def _begin(connection: Connection) -> None:
+    if connection.get_execution_options().get(_READ_ONLY):
+        # A reader: its snapshot starts with its first read, and no writer waits for it.
+        connection.exec_driver_sql("BEGIN")
+        return
     # A deferred transaction that reads and then writes cannot wait for the write lock in WAL
     # mode: it fails with SQLITE_BUSY as soon as another writer committed since its read.
-    # Taking the write lock up front makes read-modify-write transactions (compaction) and
-    # concurrent processes queue on busy_timeout instead, one after the other.
+    # Taking the write lock up front makes read-modify-write transactions and concurrent
+    # processes queue on busy_timeout instead, one after the other.
     connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 

@@ -11,6 +11,7 @@ from contextlib import AbstractContextManager, AsyncExitStack
 from types import TracebackType
 
 import anyio
+import anyio.to_process
 from anyio.abc import TaskGroup
 from anyio.lowlevel import checkpoint_if_cancelled
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
@@ -18,9 +19,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from crdt.errors import DocumentNotFound, StorageError
 from storage import _queries as queries
+from storage._fold import Fold, fold
 from storage._ids import check_document_id
 from storage._writer import BatchWriter, PendingAppend
-from storage.engine import SqliteAppender, open_sqlite_appender
+from storage.engine import SqliteAppender, open_sqlite_appender, snapshot_reader
 
 __all__ = ["SqlStore", "StoreState"]
 
@@ -33,6 +35,13 @@ _INTEGRITY_ERRORS = (IntegrityError, sqlite3.IntegrityError)
 
 # The longest one transaction may take once started, cancellation or not.
 _TRANSACTION_DEADLINE = 60.0
+
+# Input of a fold (snapshot plus entries) from which it runs in a worker process.
+_PROCESS_FOLD_BYTES = 1024 * 1024
+
+# Folds of one document found stale in a row (another fold committed first) before giving
+# up until the next threshold.
+_STALE_FOLD_RETRIES = 3
 
 
 def _shielded() -> AbstractContextManager[anyio.CancelScope]:
@@ -107,6 +116,7 @@ class SqlStore:
         if compact_threshold < 0 or max_fold_entries < 1 or max_concurrent_compactions < 1:
             raise ValueError("thresholds and limits must be positive")
         self._engine = engine
+        self._reader = snapshot_reader(engine)
         self._compact_threshold = compact_threshold
         self._on_commit = on_commit
         self._max_fold_entries = max_fold_entries
@@ -332,25 +342,70 @@ class SqlStore:
             self._compacting.discard(document_id)
 
     async def _compact(self, document_id: str) -> int:
-        """Fold the whole log in transactions of at most ``max_fold_entries``; the count."""
+        """Fold the whole log, ``max_fold_entries`` at a time; the number of entries folded.
+
+        Each round reads the snapshot and the log in a read-only transaction (no write lock),
+        folds them off the event loop, then swaps the result in with a short write
+        transaction (:func:`storage._queries.swap_fold`). So a fold, whose time grows with the
+        document, never holds a lock that other writers wait for. A round whose swap finds
+        that another fold committed meanwhile is read and folded again, a few times at most:
+        the other fold has made the progress this one would have.
+        """
         total = 0
+        stale = 0
         while True:
             # Each transaction is shielded; between them, a cancellation stops the loop.
             await checkpoint_if_cancelled()
             try:
                 with _shielded():
-                    async with self._engine.begin() as connection:
-                        outcome = await queries.fold_document(
+                    async with self._reader.begin() as connection:
+                        read = await queries.read_fold_input(
                             connection, document_id, max_entries=self._max_fold_entries
                         )
             except _DATABASE_ERRORS as exc:
                 raise StorageError(f"cannot compact document {document_id!r}: {exc}") from exc
-            total += outcome.folded
+            if read is None:
+                return total
+            result = await fold_off_loop(document_id, read.snapshot, read.entries)
+            swapped = False
+            if result.folded:
+                try:
+                    with _shielded():
+                        async with self._engine.begin() as connection:
+                            swapped = await queries.swap_fold(connection, document_id, read, result)
+                except queries.FoldConflict:
+                    swapped = False
+                except _DATABASE_ERRORS as exc:
+                    raise StorageError(f"cannot compact document {document_id!r}: {exc}") from exc
+                if not swapped:
+                    stale += 1
+                    if stale < _STALE_FOLD_RETRIES:
+                        continue
+                    return total
+            folded = len(result.folded) if swapped else 0
+            total += folded
             if document_id in self._unfolded:
                 # Entries left in the log are not counted again, or a document with many
                 # corrupt entries would be compacted after every commit; they are retried
                 # with the next threshold's worth of new entries.
-                remaining = self._unfolded[document_id] - outcome.folded - outcome.kept
+                remaining = self._unfolded[document_id] - folded - len(result.kept)
                 self._unfolded[document_id] = max(0, remaining)
-            if outcome.exhausted or outcome.folded == 0:
+            if read.exhausted or folded == 0:
                 return total
+
+
+async def fold_off_loop(
+    document_id: str, snapshot: bytes | None, entries: list[tuple[int, bytes]]
+) -> Fold:
+    """:func:`storage._fold.fold`, computed where it cannot stall the event loop.
+
+    Yrs holds the GIL while it applies or encodes an update, for seconds with a document of
+    tens of megabytes: a thread would still freeze every connection of the node meanwhile.
+    A large fold therefore runs in a worker process (anyio's pool, kept between calls); a
+    small one in a thread, where a pause of a few milliseconds costs less than sending the
+    data to another process.
+    """
+    size = sum(len(update) for _, update in entries) + len(snapshot or b"")
+    if size < _PROCESS_FOLD_BYTES:
+        return await anyio.to_thread.run_sync(fold, document_id, snapshot, entries)
+    return await anyio.to_process.run_sync(fold, document_id, snapshot, entries)
