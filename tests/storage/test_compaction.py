@@ -5,9 +5,16 @@ from __future__ import annotations
 import random
 
 import anyio
+import pytest
+import sqlalchemy as sa
 
-from storage import SqlStore
-from tests.storage.helpers import Editor, StoreOpener, log_counts, text_of
+from storage import SqlStore, create_engine
+from storage import _queries as queries
+from storage._fold import Fold, fold
+from storage.engine import snapshot_reader
+from storage.models import doc_updates
+from storage.sql import fold_off_loop
+from tests.storage.helpers import Editor, StoreOpener, log_counts, text_of, write_lock
 
 
 async def test_log_is_compacted_in_the_background_past_the_threshold(
@@ -107,3 +114,89 @@ async def test_concurrent_compactions_and_appends_lose_nothing(
     assert text_of(loaded) == text_of(updates)
     # Updates commute: the stored order does not matter.
     assert text_of(loaded) == text_of(reversed(updates))
+
+
+async def test_a_compaction_holds_no_lock_while_it_reads_and_folds(
+    open_sql_store: StoreOpener, store_url: str, doc_id: str
+):
+    """The log's write lock is held by someone else for the whole read and fold: the
+    compaction still gets that far, and only its short swap waits for the lock."""
+    editor = Editor()
+    async with open_sql_store(compact_threshold=0) as store:
+        await store.load(doc_id)
+        for n in range(20):
+            await store.append(doc_id, editor.append(f"{n} "))
+        engine = create_engine(store_url)
+        try:
+            async with snapshot_reader(engine).begin() as connection:
+                async with write_lock(store_url):
+                    read = await queries.read_fold_input(connection, doc_id, max_entries=100)
+        finally:
+            await engine.dispose()
+        assert read is not None and len(read.entries) == 20
+        assert await store.compact(doc_id)
+    assert await log_counts(store_url, doc_id) == (20, 0)
+
+
+async def test_a_fold_overtaken_by_another_is_not_swapped_in(
+    open_sql_store: StoreOpener, store_url: str, doc_id: str
+):
+    """A fold computed before another compaction committed would put back a snapshot without
+    that compaction's entries: the swap sees the snapshot changed and changes nothing."""
+    editor = Editor()
+    async with open_sql_store(compact_threshold=0) as store:
+        await store.load(doc_id)
+        for n in range(5):
+            await store.append(doc_id, editor.append(f"{n} "))
+        engine = create_engine(store_url)
+        try:
+            async with snapshot_reader(engine).begin() as connection:
+                stale = await queries.read_fold_input(connection, doc_id, max_entries=100)
+            assert stale is not None
+            assert await store.compact(doc_id)  # another node, say, got there first
+            await store.append(doc_id, editor.append("later"))
+            result = fold(doc_id, stale.snapshot, stale.entries)
+            async with engine.begin() as connection:
+                assert not await queries.swap_fold(connection, doc_id, stale, result)
+        finally:
+            await engine.dispose()
+        assert await log_counts(store_url, doc_id) == (5, 1)
+        assert text_of(await store.load(doc_id)) == editor.value
+
+
+async def test_a_fold_whose_entries_are_gone_rolls_back(
+    open_sql_store: StoreOpener, store_url: str, doc_id: str
+):
+    """Same snapshot, but one folded entry was deleted meanwhile: nothing is swapped in."""
+    editor = Editor()
+    async with open_sql_store(compact_threshold=0) as store:
+        await store.load(doc_id)
+        for n in range(3):
+            await store.append(doc_id, editor.append(f"{n} "))
+        engine = create_engine(store_url)
+        try:
+            async with snapshot_reader(engine).begin() as connection:
+                read = await queries.read_fold_input(connection, doc_id, max_entries=100)
+            assert read is not None
+            result = fold(doc_id, read.snapshot, read.entries)
+            async with engine.begin() as connection:
+                await connection.execute(
+                    sa.delete(doc_updates).where(doc_updates.c.id == read.entries[-1][0])
+                )
+            with pytest.raises(queries.FoldConflict):
+                async with engine.begin() as connection:
+                    await queries.swap_fold(connection, doc_id, read, result)
+        finally:
+            await engine.dispose()
+        assert await log_counts(store_url, doc_id) == (0, 2)
+
+
+def test_a_large_fold_runs_in_another_process(doc_id: str):
+    """A fold of megabytes gives the same snapshot in a worker process as in this one."""
+    editor = Editor()
+    entries = [(n, editor.append("x" * 100_000)) for n in range(12)]
+
+    async def off_loop() -> Fold:
+        return await fold_off_loop(doc_id, None, entries)
+
+    assert anyio.run(off_loop) == fold(doc_id, None, entries)
