@@ -10,6 +10,7 @@ __all__ = [
     "AuthError",
     "CollabError",
     "DocumentNotFound",
+    "DocumentTooLarge",
     "Forbidden",
     "PoisonedUpdate",
     "ProtocolError",
@@ -47,3 +48,7 @@ class StorageError(CollabError):
 
 class DocumentNotFound(CollabError):
     """No document exists under the given id."""
+
+
+class DocumentTooLarge(CollabError):
+    """A change would make a document's stored size exceed the limit; it was not applied."""

@@ -142,6 +142,7 @@ def create_app(
                 origin=origin,
                 max_pending_bytes=settings.max_pending_bytes,
                 refusals=refusals,
+                max_document_bytes=settings.max_document_bytes,
             )
             rooms = await stack.enter_async_context(
                 RoomManager(

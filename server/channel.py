@@ -30,7 +30,8 @@ class CloseCode(IntEnum):
     """The client's copy holds changes the document refused (made while it could not write):
     it must start again from the server's state (a new document, i.e. reload)."""
     TOO_LARGE = 4413
-    """A message exceeded the size limit."""
+    """A message exceeded the size limit, or a change would make the document exceed its
+    stored size limit (the reason says which)."""
     TOO_SLOW = 4429
     """The client did not read fast enough; reconnecting resyncs it."""
     INTERNAL = 4500

@@ -47,6 +47,9 @@ class Settings:
     """Log entries of one document that trigger folding them into a snapshot."""
     presence_timeout_seconds: float = 30.0
     """Presence relayed from another node disappears if not renewed this long (Yjs: 30 s)."""
+    max_document_bytes: int = 64 * 1024 * 1024
+    """Largest stored size of one document (snapshot plus log); a change that would make a
+    document larger is refused (the socket closes with 4413, REST answers 413)."""
     max_pending_bytes: int = 64 * 1024 * 1024
     """Uncommitted bytes a room holds before it stops reading from its writers."""
     anonymous: bool = False
@@ -83,7 +86,12 @@ class Settings:
             raise ValueError("durability must be 'power' or 'process'")
         if self.log_level not in _LOG_LEVELS:
             raise ValueError(f"log level must be one of {', '.join(_LOG_LEVELS)}")
-        for name in ("max_message_bytes", "send_queue_messages", "compact_threshold"):
+        for name in (
+            "max_message_bytes",
+            "max_document_bytes",
+            "send_queue_messages",
+            "compact_threshold",
+        ):
             if getattr(self, name) <= 0:
                 raise ValueError(f"{name.replace('_', ' ')} must be positive")
         if self.registration not in _REGISTRATION:
@@ -159,6 +167,12 @@ _OPTIONS: tuple[tuple[str, str, type, str], ...] = (
     ("--log-level", "log_level", str, "critical, error, warning, info or debug (default info)"),
     ("--node-id", "node_id", str, "name of this node in logs and /healthz (default: random)"),
     ("--max-message-bytes", "max_message_bytes", int, "largest message a client may send"),
+    (
+        "--max-document-bytes",
+        "max_document_bytes",
+        int,
+        "largest stored size of one document (default 64 MiB)",
+    ),
     ("--room-grace-seconds", "room_grace_seconds", float, "idle time before a room unloads"),
     ("--compact-threshold", "compact_threshold", int, "log entries that trigger compaction"),
     (

@@ -32,6 +32,7 @@ from crdt import (
     AwarenessEntry,
     AwarenessMessage,
     Document,
+    DocumentTooLarge,
     Event,
     Message,
     PoisonedUpdate,
@@ -90,6 +91,8 @@ class RoomServices:
     """Uncommitted bytes beyond which writers wait for a commit."""
     refusals: Refusals = field(default_factory=MemoryRefusals)
     """Where refused changes are remembered (:mod:`server.refused`)."""
+    max_document_bytes: int = 64 * 1024 * 1024
+    """The most bytes a document may take in the store (snapshot plus log)."""
 
 
 class Room:
@@ -100,6 +103,7 @@ class Room:
         document: the document as loaded from the store.
         services: the node's store, broker and metrics.
         refused: the refused clocks the store remembers for the document.
+        stored_bytes: what the store held for it when loaded (the sum of the updates).
     """
 
     def __init__(
@@ -108,6 +112,8 @@ class Room:
         document: Document,
         services: RoomServices,
         refused: Mapping[int, int] | None = None,
+        *,
+        stored_bytes: int = 0,
     ) -> None:
         self.document_id = document_id
         self.state = RoomState.OPEN
@@ -123,6 +129,8 @@ class Room:
         self._refused = RefusedChanges(refused)
         self._pending: list[_Pending] = []
         self._pending_bytes = 0
+        self._inflight_bytes = 0
+        """Bytes of the batch being committed."""
         self._received = 0
         self._settled = 0
         self._sequence = 0
@@ -141,6 +149,11 @@ class Room:
         self._needs_catch_up = False
         self._deferred: list[bytes] | None = None
         """While rebuilding: updates from other nodes, applied to the new document after."""
+        self._stored_bytes = stored_bytes
+        """At least what the store holds for this document once everything accepted here
+        is committed: the size at load, plus every update accepted or received since. It
+        only grows (a compaction shrinks the real figure), so it is measured again before
+        anything is refused on its account: see :meth:`_check_size`."""
 
     @property
     def connections(self) -> frozenset[Connection]:
@@ -264,6 +277,7 @@ class Room:
         if self._pending_bytes >= self._services.max_pending_bytes:
             # The store is behind: stop reading from this writer until it catches up.
             await self._wait_settled(self._received)
+        await self._check_size(update)
         await self._door.wait()
         if self.state is not RoomState.OPEN:
             # A closing room commits what it has; the client resends the rest on reconnect.
@@ -296,6 +310,7 @@ class Room:
         except PoisonedUpdate:
             self._request(rebuild=True)
             raise
+        self._stored_bytes += len(update)
         self._enqueue(_Pending(update, connection.principal.user_id, connection))
 
     async def _refuse(self, connection: Connection, update: bytes) -> None:
@@ -318,6 +333,29 @@ class Room:
             logger.error("document %s: refusals not stored: %s", self.document_id, exc)
         self._publish(EnvelopeKind.REFUSED, encode_state_vector(fresh))
 
+    async def _check_size(self, update: bytes) -> None:
+        """Refuse an update that would take the document past ``max_document_bytes``.
+
+        The running estimate is cheap and never too low, so most updates pass on it alone;
+        when it says no, the store is asked for the exact figure (which reflects
+        compactions, here and on other nodes) and the estimate restarts from it. Updates
+        accepted concurrently by other connections may still add one message each.
+
+        Raises:
+            DocumentTooLarge: the update would not fit; nothing of it was applied.
+        """
+        limit = self._services.max_document_bytes
+        if self._stored_bytes + len(update) <= limit:
+            return
+        measured = await self._services.store.measure(self.document_id)
+        # Accepted here and not committed yet: not in the measure, but on its way.
+        self._stored_bytes = measured + self._pending_bytes + self._inflight_bytes
+        if self._stored_bytes + len(update) > limit:
+            raise DocumentTooLarge(
+                f"document too large: it holds {self._stored_bytes} bytes and this change "
+                f"of {len(update)} bytes would pass the limit of {limit} bytes"
+            )
+
     async def submit(self, update: bytes, author: str | None) -> None:
         """Apply a change made by the server on someone's behalf (restoring a version, say).
 
@@ -327,9 +365,11 @@ class Room:
 
         Raises:
             ProtocolError: ``update`` is not a valid update; nothing changed.
+            DocumentTooLarge: the document would pass its size limit; nothing changed.
             StorageError: it could not be committed (the room rebuilds from the store), or
                 the room is closing.
         """
+        await self._check_size(update)
         await self._door.wait()
         if self.state is not RoomState.OPEN:
             raise StorageError(f"room {self.document_id} is closing")
@@ -338,6 +378,7 @@ class Room:
         except PoisonedUpdate:
             self._request(rebuild=True)
             raise
+        self._stored_bytes += len(update)
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._enqueue(_Pending(update, author, None, done))
         await done
@@ -426,6 +467,7 @@ class Room:
         except ProtocolError as exc:
             logger.error("document %s: bad update from another node: %s", self.document_id, exc)
             return
+        self._stored_bytes += len(update)
         self._broadcast(encode(SyncUpdate(update)))
 
     def send_event(self, data: dict[str, object], *, members_only: bool = False) -> None:
@@ -504,12 +546,14 @@ class Room:
                 await self._wakeup.wait()
                 continue
             batch, self._pending, self._pending_bytes = self._pending, [], 0
+            self._inflight_bytes = sum(len(p.update) for p in batch)
             # Everything in the document is now either committed or in this batch: once the
             # batch commits, this is exactly the committed state vector.
             committed = self._document.state_vector()
             try:
                 await self._commit(batch, committed)
             finally:
+                self._inflight_bytes = 0
                 self._settled += len(batch)
                 self._metrics.updates_pending.dec(len(batch))
                 async with self._progress:
@@ -593,8 +637,10 @@ class Room:
         self._deferred = []
         try:
             document = Document()
-            for update in await self._services.store.load(self.document_id):
+            stored = await self._services.store.load(self.document_id)
+            for update in stored:
                 _apply_stored(document, update, self.document_id)
+            self._stored_bytes = sum(map(len, stored))
         finally:
             deferred, self._deferred = self._deferred, None
         before = document.state_vector()
@@ -616,6 +662,7 @@ class Room:
         stored = await self._services.store.load(self.document_id)
         for update in stored:
             _apply_stored(document, update, self.document_id)
+        self._stored_bytes = sum(map(len, stored))
         # Deletions do not move the state vector, so the diff carries the whole delete set.
         diff = document.diff(before)
         if diff != EMPTY_UPDATE:

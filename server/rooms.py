@@ -189,7 +189,13 @@ class RoomManager:
                 except ProtocolError:
                     logger.error("document %s: stored update %d is corrupt", document_id, index)
             refused = await self._services.refusals.load(document_id)
-            room = Room(document_id, document, self._services, refused)
+            room = Room(
+                document_id,
+                document,
+                self._services,
+                refused,
+                stored_bytes=sum(map(len, updates)),
+            )
             await self._broker.subscribe(document_id, room.deliver)
             if self._broker.shared:
                 # Whatever other nodes committed between our read and our subscription.

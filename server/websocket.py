@@ -15,7 +15,15 @@ from dataclasses import dataclass
 from starlette.requests import HTTPConnection
 from starlette.types import Receive, Scope, Send
 
-from crdt import AuthError, DocumentNotFound, Forbidden, ProtocolError, StorageError, decode
+from crdt import (
+    AuthError,
+    DocumentNotFound,
+    DocumentTooLarge,
+    Forbidden,
+    ProtocolError,
+    StorageError,
+    decode,
+)
 from server.auth import Authenticator, ConnectRequest
 from server.channel import AsgiChannel, Channel, CloseCode
 from server.config import Settings
@@ -166,3 +174,12 @@ async def _read(hub: Hub, channel: Channel, room: Room, connection: Connection) 
     except ProtocolError as exc:
         logger.info("document %s: closing a connection: %s", room.document_id, exc)
         connection.close(CloseCode.MALFORMED, f"malformed message: {exc}", drain=False)
+    except DocumentTooLarge as exc:
+        logger.info("document %s: refused a change: %s", room.document_id, exc)
+        connection.close(CloseCode.TOO_LARGE, str(exc), drain=False)
+    except StorageError as exc:
+        # The exact size could not be measured: refuse rather than guess; nothing was applied.
+        logger.warning("document %s: closing a connection: %s", room.document_id, exc)
+        connection.close(
+            CloseCode.INTERNAL, "the server could not check the document's size; reconnect"
+        )

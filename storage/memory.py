@@ -92,6 +92,15 @@ class MemoryStore:
             del stored.log[key]
         return True
 
+    async def measure(self, document_id: str) -> int:
+        """See :meth:`storage.DocumentStore.measure`."""
+        check_document_id(document_id)
+        await checkpoint()
+        stored = self._documents.get(document_id)
+        if stored is None:
+            return 0
+        return len(stored.snapshot or b"") + sum(map(len, stored.log.values()))
+
     async def delete(self, document_id: str) -> None:
         """See :meth:`storage.DocumentStore.delete`."""
         check_document_id(document_id)

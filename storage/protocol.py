@@ -71,6 +71,21 @@ class DocumentStore(Protocol):
         """
         ...
 
+    async def measure(self, document_id: str) -> int:
+        """The bytes stored for a document now: its snapshot plus its log entries.
+
+        An exact figure read from the database (not a count kept in memory), so it covers
+        what other processes appended and compacted. Costs one query; callers keep their
+        own running estimate and measure when it matters.
+
+        Returns:
+            0 for an unknown document.
+
+        Raises:
+            StorageError: the database failed.
+        """
+        ...
+
     async def delete(self, document_id: str) -> None:
         """Remove a document, its snapshot and its log. Unknown documents are ignored.
 

@@ -236,6 +236,17 @@ class SqlStore:
             raise StorageError(f"cannot delete document {document_id!r}: {exc}") from exc
         self._unfolded.pop(document_id, None)
 
+    async def measure(self, document_id: str) -> int:
+        """See :meth:`storage.DocumentStore.measure`. Takes no write lock."""
+        self._check_open()
+        check_document_id(document_id)
+        try:
+            with _shielded():
+                async with self._reader.begin() as connection:
+                    return await queries.stored_size(connection, document_id)
+        except _DATABASE_ERRORS as exc:
+            raise StorageError(f"cannot measure document {document_id!r}: {exc}") from exc
+
     async def exists(self, document_id: str) -> bool:
         """See :meth:`storage.DocumentStore.exists`."""
         self._check_open()

@@ -133,4 +133,5 @@ def document_out(document: DocumentRecord) -> DocumentOut:
         created_by=document.created_by,
         created_at=document.created_at,
         updated_at=document.updated_at,
+        size_bytes=None,
     )

@@ -147,7 +147,9 @@ async def get_document_details(call: Call) -> DocumentOut:
             connection, call.path["document_id"], call.user_id
         )
     require_readable_document(document, workspace, role)
-    return document_out(document)
+    details = document_out(document)
+    details.size_bytes = await call.services.store.measure(document.id)
+    return details
 
 
 @api.operation(

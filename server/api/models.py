@@ -322,6 +322,11 @@ class DocumentOut(BaseModel):
     created_by: str | None
     created_at: datetime
     updated_at: datetime
+    size_bytes: int | None = Field(
+        None,
+        description="bytes the document takes in the store (snapshot and log), which "
+        "--max-document-bytes bounds; only in a document's details, null in lists",
+    )
 
 
 class DocumentPage(BaseModel):

@@ -13,7 +13,7 @@ from datetime import timedelta
 
 from starlette.responses import Response
 
-from crdt import Document, to_html, to_markdown
+from crdt import Document, DocumentTooLarge, to_html, to_markdown
 from crdt.blocks import Block, blocks, diff_blocks
 from server.api.activity import push, record
 from server.api.common import load_document, require_role
@@ -213,12 +213,14 @@ async def diff_document_version(call: Call) -> DiffOut:
     summary="Make the document equal to a version, as a new change",
     tag="versions",
     response=VersionOut,
-    errors=(403, 404, 409),
+    errors=(403, 404, 409, 413),
 )
 async def restore_document_version(call: Call) -> VersionOut:
     """Editors and owners. The current state is saved first as a version of kind
     ``restore-backup`` (restore that one to undo); then the change is committed and sent
-    live to everyone who has the document open. Answers the backup version."""
+    live to everyone who has the document open. Answers the backup version, or 413
+    ``document_too_large`` if the change would take the document past its size limit
+    (nothing is changed then; the backup version stays)."""
     assert call.signed_in is not None
     document = await _document(call, Role.EDITOR, "restore versions")
     if document.trashed:
@@ -228,6 +230,8 @@ async def restore_document_version(call: Call) -> VersionOut:
         backup, _ = await restore(call.services, version, call.signed_in.user)
     except ShuttingDown:
         raise ApiError(503, "the server is shutting down; try again", code="unavailable") from None
+    except DocumentTooLarge as exc:
+        raise ApiError(413, str(exc), code="document_too_large") from None
     async with call.services.database.transaction() as connection:
         restored = await version_out(connection, version)
         entry = await record(

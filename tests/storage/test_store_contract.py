@@ -174,3 +174,18 @@ async def test_delete_removes_everything(open_store: Opener, doc_id: str):
         assert await store.load(doc_id) == []
         await store.delete(doc_id)
         await store.delete(f"{doc_id}-never-existed")
+
+
+async def test_measure_counts_the_snapshot_and_the_log(open_store: Opener, doc_id: str):
+    editor = Editor()
+    async with open_store() as store:
+        assert await store.measure(doc_id) == 0
+        await store.load(doc_id)
+        updates = [editor.append("x" * 1000) for _ in range(3)]
+        for update in updates:
+            await store.append(doc_id, update)
+        assert await store.measure(doc_id) == sum(map(len, updates))
+        assert await store.compact(doc_id)
+        assert await store.measure(doc_id) == sum(map(len, await store.load(doc_id)))
+        await store.delete(doc_id)
+        assert await store.measure(doc_id) == 0
