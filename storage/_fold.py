@@ -8,6 +8,12 @@ only in its log entry until the missing update arrives, so an entry is folded on
 built document integrated all of it; otherwise it stays in the log and is retried by the
 next compaction. The same goes for an entry that does not decode at all, and for one that
 makes the CRDT engine fail halfway (the document is then rebuilt without it).
+
+Entries are first tried merged into one update and applied at once: Yrs merges each new text
+item into its neighbour when a client typed on at the end, and recounts the whole merged
+string's length each time, so applying N appends one by one costs N times the length of the
+text (4.9 s for 500 appends to 8 MB of text), and all at once costs it once (0.3 s). Only
+when that finds a bad or pending entry are the entries applied one by one to sort them out.
 """
 
 from __future__ import annotations
@@ -18,7 +24,7 @@ from dataclasses import dataclass, field
 
 from pycrdt import get_update
 
-from crdt.document import Document
+from crdt.document import Document, merge_updates
 from crdt.errors import PoisonedUpdate, ProtocolError, StorageError
 
 __all__ = ["Fold", "fold", "is_integrated"]
@@ -56,6 +62,9 @@ def fold(document_id: str, snapshot: bytes | None, entries: Iterable[tuple[int, 
         StorageError: the current snapshot does not apply; folding into it would lose it.
     """
     entries = list(entries)
+    merged = _fold_merged(snapshot, entries)
+    if merged is not None:
+        return merged
     poisoned: set[int] = set()
     while True:
         try:
@@ -69,6 +78,38 @@ def fold(document_id: str, snapshot: bytes | None, entries: Iterable[tuple[int, 
                 document_id,
             )
             poisoned.add(restart.key)
+
+
+def _fold_merged(snapshot: bytes | None, entries: list[tuple[int, bytes]]) -> Fold | None:
+    """The fold if every entry decodes, applies cleanly and is integrated; else None."""
+    if len(entries) < 2:
+        return None
+    document = Document()
+    try:
+        update = merge_updates([update for _, update in entries])
+        if snapshot is not None:
+            document.apply_update(snapshot)
+        document.apply_update(update)
+    except ProtocolError:
+        return None  # PoisonedUpdate included: the entry-by-entry fold finds the culprit
+    except BaseException as exc:
+        # Yrs panics on some hostile updates (pyo3's PanicException, see is_integrated).
+        if type(exc).__name__ != "PanicException":
+            raise
+        return None
+    # Merging may drop what it cannot place (an entry that breaks the engine when applied
+    # alone), and such an entry must stay in the log. So every entry is applied once more,
+    # on its own: what the document already holds is skipped (about 2 µs an entry), what
+    # merging dropped is applied or refused now, and a refusal sends the entries one by one.
+    try:
+        for _, update in entries:
+            document.apply_update(update)
+    except ProtocolError:
+        return None
+    state_vector = document.state_vector()
+    if not all(is_integrated(update, state_vector) for _, update in entries):
+        return None
+    return Fold(state=document.full_state(), folded=[key for key, _ in entries], kept=[])
 
 
 class _Poisoned(Exception):

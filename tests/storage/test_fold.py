@@ -8,7 +8,7 @@ import pytest
 from pycrdt import Doc, Map
 
 from crdt.errors import StorageError
-from storage._fold import fold, is_integrated
+from storage._fold import _fold_once, fold, is_integrated
 from tests.storage.helpers import Editor, text_of
 
 
@@ -85,3 +85,17 @@ def test_is_integrated_handles_other_shared_types():
 def test_is_integrated_is_false_for_unreadable_input(state_vector: bytes):
     assert not is_integrated(Editor().append("x"), state_vector)
     assert not is_integrated(b"\xff\xff\xff", b"\x00")
+
+
+def test_appends_folded_at_once_give_the_entry_by_entry_snapshot() -> None:
+    """The fast path (entries merged, applied once) builds the same snapshot as applying
+    them one by one, which it replaces because Yrs recounts the whole run of text a client
+    typed at the end for every entry applied."""
+    editor = Editor(client_id=5)
+    snapshot = editor.append("x" * 50_000)
+    entries = [(n, editor.append(f"<{n}>")) for n in range(50)]
+    entries.append((50, editor.delete(10, 20)))
+    result = fold("doc", snapshot, entries)
+    assert result.folded == list(range(51)) and result.kept == []
+    assert result.state == _fold_once("doc", snapshot, entries, set()).state
+    assert text_of([result.state]) == editor.value
