@@ -10,7 +10,7 @@ from pycrdt import merge_updates as _merge_updates
 
 from crdt.errors import PoisonedUpdate, ProtocolError
 
-__all__ = ["EMPTY_UPDATE", "Document", "merge_updates", "validate_update"]
+__all__ = ["EMPTY_UPDATE", "Document", "load_stored", "merge_updates", "validate_update"]
 
 EMPTY_UPDATE = b"\x00\x00"
 """The encoding of an update that changes nothing (no structs, no deletions)."""
@@ -42,6 +42,46 @@ def merge_updates(updates: Sequence[bytes]) -> bytes:
         return _merge_updates(*updates)
     except ValueError as exc:
         raise ProtocolError("cannot merge invalid updates") from exc
+
+
+def load_stored(updates: Sequence[bytes]) -> tuple[Document, list[int]]:
+    """A document from stored updates (a snapshot, then log entries), skipping corrupt ones.
+
+    Yrs merges each new text item into its neighbour when a client typed on at the end, and
+    recounts the whole merged string's length each time, so applying a log of N such entries
+    one by one costs N times the length of the text (seconds, with the GIL held, for a few
+    hundred entries to a text of megabytes). The entries are therefore merged and applied at
+    once, then each applied alone again: what the document holds already is skipped at once,
+    and what merging dropped (it drops what it cannot place) is applied or refused now. Only
+    if that fails are the updates applied one by one on a fresh document.
+
+    Returns:
+        The document, and the indexes of the updates skipped because they do not decode or
+        break the engine (one that breaks it may be partly applied, as with
+        :meth:`Document.apply_update`).
+    """
+    if len(updates) > 2:
+        document = Document()
+        try:
+            document.apply_update(updates[0])
+            document.apply_update(merge_updates(updates[1:]))
+            for update in updates[1:]:
+                document.apply_update(update)
+        except ProtocolError:
+            pass
+        except BaseException as exc:
+            # Yrs panics on some hostile updates (pyo3's PanicException, see apply_update).
+            if type(exc).__name__ != "PanicException":
+                raise
+        else:
+            return document, []
+    document, skipped = Document(), []
+    for index, update in enumerate(updates):
+        try:
+            document.apply_update(update)
+        except ProtocolError:
+            skipped.append(index)
+    return document, skipped
 
 
 class Document:

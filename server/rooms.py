@@ -14,7 +14,8 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from types import TracebackType
 
-from crdt import CollabError, Document, ProtocolError, StorageError
+from crdt import CollabError, StorageError
+from crdt.document import load_stored
 from server.channel import CloseCode
 from server.connection import Connection
 from server.room import Room, RoomServices, RoomState
@@ -182,12 +183,9 @@ class RoomManager:
     async def _load_into(self, document_id: str, future: asyncio.Future[Room]) -> None:
         try:
             updates = await self._store.load(document_id)
-            document = Document()
-            for index, update in enumerate(updates):
-                try:
-                    document.apply_update(update)
-                except ProtocolError:
-                    logger.error("document %s: stored update %d is corrupt", document_id, index)
+            document, skipped = load_stored(updates)
+            for index in skipped:
+                logger.error("document %s: stored update %d is corrupt", document_id, index)
             refused = await self._services.refusals.load(document_id)
             room = Room(
                 document_id,

@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pycrdt import Doc, Text
 
-from crdt.document import EMPTY_UPDATE, Document, merge_updates, validate_update
+from crdt.document import EMPTY_UPDATE, Document, load_stored, merge_updates, validate_update
 from crdt.errors import ProtocolError
 from crdt.state_vector import decode_state_vector
 from tests.crdt.strategies import (
@@ -199,3 +199,34 @@ class TestHostileInput:
             doc.diff(data)
         except ProtocolError:
             pass
+
+
+def _appends() -> tuple[list[bytes], str]:
+    doc: Doc[Any] = Doc(client_id=1)
+    text = doc.get("text", type=Text)
+    updates = []
+    for piece in ["x" * 5_000, *(f"<{n}>" for n in range(30))]:
+        before = doc.get_state()
+        text.insert(len(text), piece)
+        updates.append(doc.get_update(before))
+    before = doc.get_state()
+    del text[3:9]
+    updates.append(doc.get_update(before))
+    return updates, str(text)
+
+
+def test_load_stored_builds_what_applying_one_by_one_builds() -> None:
+    updates, expected = _appends()
+    document, skipped = load_stored(updates)
+    assert skipped == []
+    assert str(document.ydoc.get("text", type=Text)) == expected
+    assert document.full_state() == Document(updates).full_state()
+
+
+def test_load_stored_skips_what_does_not_decode_or_breaks_the_engine() -> None:
+    updates, expected = _appends()
+    hostile = bytes.fromhex("018080800001cc9402000401047465787406c39df2a3a09000")
+    stored = [*updates[:3], b"\x07garbage", *updates[3:], hostile]
+    document, skipped = load_stored(stored)
+    assert skipped == [3, len(stored) - 1]
+    assert str(document.ydoc.get("text", type=Text)) == expected
