@@ -79,7 +79,15 @@ async def test_compacting_a_large_document_blocks_no_other_writer(
 ) -> None:
     server: GessServer = await gess_server(
         database_url=database_url,
-        extra_args=["--compact-threshold", str(BIG_UPDATES), "--max-message-bytes", "16777216"],
+        extra_args=[
+            "--compact-threshold",
+            str(BIG_UPDATES),
+            "--max-message-bytes",
+            str(16 * 2**20),
+            # Above the default size limit of 64 MiB.
+            "--max-document-bytes",
+            str(256 * 2**20),
+        ],
     )
     updates = await asyncio.to_thread(big_document_updates)
     account = await register(server.http_url, "Writer")
