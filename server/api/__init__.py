@@ -21,6 +21,7 @@ from server.api import (  # noqa: F401  (each module declares its operations whe
     invitations,
     member_routes,
     notification_routes,
+    template_routes,
     thread_routes,
     version_routes,
     workspace_routes,
