@@ -28,6 +28,7 @@ from server.room import RoomServices
 from server.rooms import RoomManager
 from server.security_headers import SecurityHeaders
 from server.token_purge import TokenPurger
+from server.webapp import app_routes
 from server.websocket import SOCKET_PREFIX, Hub, websocket_endpoint
 from storage import DocumentStore, SqlStore, create_engine, default_sqlite_url, upgrade_database
 from storage.accounts import Database
@@ -194,6 +195,7 @@ def create_app(
     ]
     if store is None:
         routes += api_routes()
+    routes += app_routes()
     return _Node(
         routes=routes,
         lifespan=lifespan,
