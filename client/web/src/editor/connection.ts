@@ -1,0 +1,134 @@
+// One document's live copy in this browser: a Y.Doc kept in IndexedDB (edits survive a reload
+// while offline) and synced by the stock y-websocket provider, with GESS's own messages
+// handled on that same socket: 100 Saved (a state vector after a commit) and 101 Event (JSON).
+import * as decoding from 'lib0/decoding'
+import type * as encoding from 'lib0/encoding'
+import { IndexeddbPersistence } from 'y-indexeddb'
+import { WebsocketProvider } from 'y-websocket'
+import * as Y from 'yjs'
+import { SavedTracker } from './saved'
+
+const SYNC = 0
+const SAVED = 100
+const EVENT = 101
+
+export type SaveState = 'connecting' | 'offline' | 'saving' | 'saved'
+export type ServerEvent = { type: string } & Record<string, unknown>
+
+export interface Callbacks {
+  /** The saved state changed. */
+  state(state: SaveState): void
+  /** A server event (type 101) arrived, e.g. ``access`` after a role change. */
+  event(event: ServerEvent): void
+  /** The server closed for good (44xx): not signed in, no access, no document... */
+  closed(code: number, reason: string): void
+}
+
+type Handler = (
+  encoder: encoding.Encoder,
+  decoder: decoding.Decoder,
+  provider: WebsocketProvider,
+  emitSynced: boolean,
+  messageType: number,
+) => void
+
+export class DocumentConnection {
+  readonly doc = new Y.Doc()
+  readonly provider: WebsocketProvider
+  private readonly persistence: IndexeddbPersistence
+  private readonly tracker = new SavedTracker()
+  /** Set once a connection opened or failed: from then on, not connected means offline. */
+  private everConnected = false
+  private scheduled = false
+  private last: SaveState | null = null
+
+  constructor(
+    readonly documentId: string,
+    private readonly callbacks: Callbacks,
+  ) {
+    this.persistence = new IndexeddbPersistence(storageName(documentId), this.doc)
+    const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:'
+    this.provider = new WebsocketProvider(`${scheme}//${location.host}/ws`, documentId, this.doc, {
+      params: { saved: '1', events: '1' },
+      // Another tab's copy is not the server's: only the server may say "saved".
+      disableBc: true,
+    })
+    const handlers = this.provider.messageHandlers as Handler[]
+    const sync = handlers[SYNC] as Handler
+    handlers[SYNC] = (encoder, decoder, provider, emitSynced, type) => {
+      this.observeSync(decoding.clone(decoder))
+      sync(encoder, decoder, provider, emitSynced, type)
+      this.schedule()
+    }
+    handlers[SAVED] = (_encoder, decoder) => {
+      this.tracker.serverVector(Y.decodeStateVector(decoding.readVarUint8Array(decoder)))
+      this.schedule()
+    }
+    handlers[EVENT] = (_encoder, decoder) => {
+      let event: ServerEvent
+      try {
+        event = JSON.parse(decoding.readVarString(decoder)) as ServerEvent
+      } catch {
+        return
+      }
+      this.callbacks.event(event)
+    }
+    this.doc.on('update', (update: Uint8Array, origin: unknown) => {
+      if (origin !== this.provider) this.tracker.localUpdate(update)
+      this.schedule()
+    })
+    this.provider.on('status', ({ status }) => {
+      if (status === 'connected') this.everConnected = true
+      this.schedule()
+    })
+    this.provider.on('connection-close', () => {
+      this.everConnected = true
+      this.schedule()
+    })
+    this.provider.on('closed', ({ code, reason }) => this.callbacks.closed(code, reason))
+  }
+
+  private observeSync(decoder: decoding.Decoder): void {
+    const kind = decoding.readVarUint(decoder)
+    const payload = decoding.readVarUint8Array(decoder)
+    if (kind === 0) this.tracker.serverVector(Y.decodeStateVector(payload))
+    else this.tracker.serverUpdate(payload)
+  }
+
+  /** Recomputes the saved state once per task, however many messages arrived. */
+  private schedule(): void {
+    if (this.scheduled) return
+    this.scheduled = true
+    queueMicrotask(() => {
+      this.scheduled = false
+      const state = this.state()
+      if (state !== this.last) {
+        this.last = state
+        this.callbacks.state(state)
+      }
+    })
+  }
+
+  state(): SaveState {
+    if (!this.provider.wsconnected) return this.everConnected ? 'offline' : 'connecting'
+    return this.provider.synced && this.tracker.covers(this.doc) ? 'saved' : 'saving'
+  }
+
+  /** Stops syncing; the IndexedDB copy stays for next time. */
+  destroy(): void {
+    this.provider.destroy()
+    void this.persistence.destroy()
+    this.doc.destroy()
+  }
+
+  /** Stops syncing and forgets this browser's copy (the server refused some of its edits). */
+  async discard(): Promise<void> {
+    this.provider.destroy()
+    await this.persistence.clearData()
+    this.doc.destroy()
+  }
+}
+
+function storageName(documentId: string): string {
+  return `gess-doc:${documentId}`
+}

@@ -1,0 +1,163 @@
+// "/d/{id}": the editor. TipTap on the document's live copy, with the toolbar, who is here, the
+// saved state, a read-only badge for those who may not write, and the exports.
+import { Editor } from '@tiptap/core'
+import Collaboration from '@tiptap/extension-collaboration'
+import CollaborationCaret from '@tiptap/extension-collaboration-caret'
+import { TaskItem, TaskList } from '@tiptap/extension-list'
+import { TableKit } from '@tiptap/extension-table'
+import StarterKit from '@tiptap/starter-kit'
+import { ApiError, get } from '../api'
+import { append, h, replace } from '../dom'
+import { describe } from '../errors'
+import { t, type Key } from '../i18n'
+import { notice, shell, showError, title } from '../layout'
+import { navigate } from '../router'
+import { me } from '../session'
+import type { DocumentInfo, Role, User, Workspace } from '../types'
+import { DocumentConnection, type SaveState, type ServerEvent } from './connection'
+import { presence } from './presence'
+import { toolbar } from './toolbar'
+
+const STATE_TEXT: Record<SaveState, Key> = {
+  connecting: 'saved.connecting',
+  offline: 'saved.offline',
+  saving: 'saved.saving',
+  saved: 'saved.saved',
+}
+
+const writes = (role: Role | null): boolean => role === 'owner' || role === 'editor'
+
+interface Known {
+  user: User | null
+  info: DocumentInfo | null
+  role: Role | null
+}
+
+async function whatWeKnow(id: string): Promise<Known | 'missing'> {
+  const user = await me()
+  if (!user) return { user, info: null, role: null }
+  try {
+    const info = await get<DocumentInfo>(`/api/documents/${encodeURIComponent(id)}`)
+    const workspace = await get<Workspace>(`/api/workspaces/${info.workspace_id}`)
+    return { user, info, role: workspace.role }
+  } catch (error) {
+    // In --anonymous mode any id is a document, whether the API knows it or not.
+    if (error instanceof ApiError && error.status === 404) return { user, info: null, role: null }
+    throw error
+  }
+}
+
+export async function editorPage([id = '']: string[]): Promise<() => void> {
+  let known: Known | 'missing'
+  try {
+    known = await whatWeKnow(id)
+  } catch (error) {
+    const main = shell(await me().catch(() => null))
+    const status = notice()
+    main.append(title(t('editor.unavailable')), status)
+    showError(status, describe(error))
+    return () => undefined
+  }
+  const { user, info, role } = known as Known
+  const savedState = h('span', { class: 'saved-state', role: 'status', 'aria-live': 'polite' })
+  const people = h('ul', { class: 'avatars', 'aria-label': t('editor.here') })
+  const main = shell(user, savedState)
+  main.classList.add('wide')
+
+  const badge = h('span', { class: 'badge readonly', hidden: true }, t('editor.read_only'))
+  const exports = info
+    ? h(
+        'div',
+        { class: 'exports' },
+        h('a', { class: 'button quiet', href: `/api/documents/${id}/export?format=markdown`, download: `${info.title}.md` }, t('editor.export_markdown')),
+        h('a', { class: 'button quiet', href: `/api/documents/${id}/export?format=html`, download: `${info.title}.html` }, t('editor.export_html')),
+      )
+    : null
+  const status = notice()
+  const surface = h('div', { class: 'editor-surface' })
+  const barSlot = h('div', { class: 'toolbar-slot' })
+  append(main,
+    info ? h('p', { class: 'crumbs' }, h('a', { href: `/w/${info.workspace_id}` }, t('editor.back'))) : null,
+    h('div', { class: 'page-head' }, title(info?.title ?? id), badge, people, exports),
+    status,
+    barSlot,
+    surface,
+  )
+
+  // Anonymous mode has no roles: every connection edits. Signed in, the REST role decides
+  // until the server's access event says otherwise.
+  let canWrite = info === null ? true : writes(role)
+  let editor: Editor | null = null
+  let connection: DocumentConnection | null = null
+  let stopped = false
+
+  const applyAccess = (): void => {
+    badge.hidden = canWrite
+    editor?.setEditable(canWrite)
+  }
+
+  const start = (): void => {
+    const live = new DocumentConnection(id, {
+      state: (state) => replace(savedState, t(STATE_TEXT[state])),
+      event: (event: ServerEvent) => {
+        if (event.type === 'access' && typeof event.can_write === 'boolean') {
+          canWrite = event.can_write
+          applyAccess()
+        }
+      },
+      closed: (code, reason) => {
+        if (code === 4409) {
+          // The server refused edits made here and now lets us write: this copy holds changes
+          // nobody else can have, so drop it and start again from the server's.
+          void restart()
+          return
+        }
+        if (code === 4401) {
+          navigate(`/login?next=${encodeURIComponent(location.pathname)}`, true)
+          return
+        }
+        canWrite = false
+        applyAccess()
+        showError(status, reason || t('editor.closed', { code }))
+      },
+    })
+    connection = live
+    const me = user ?? { name: t('editor.guest') }
+    editor = new Editor({
+      element: surface,
+      editable: canWrite,
+      injectCSS: false,
+      extensions: [
+        // The document renders exactly as stored: no trailing-node fix-up that would write.
+        StarterKit.configure({ undoRedo: false, trailingNode: false, link: { openOnClick: false } }),
+        TableKit.configure({ table: { resizable: false } }),
+        TaskList,
+        TaskItem.configure({ nested: true }),
+        Collaboration.configure({ document: live.doc, field: 'default' }),
+        CollaborationCaret.configure({ provider: live.provider, user: { name: me.name, color: '#5b6b7f' } }),
+      ],
+      editorProps: {
+        attributes: { 'aria-label': t('editor.content', { title: info?.title ?? id }), 'aria-multiline': 'true', role: 'textbox' },
+      },
+    })
+    replace(barSlot, toolbar(editor))
+    presence(live.provider.awareness, people)
+    applyAccess()
+  }
+
+  const restart = async (): Promise<void> => {
+    const old = connection
+    editor?.destroy()
+    editor = null
+    connection = null
+    if (old) await old.discard()
+    if (!stopped) start()
+  }
+
+  start()
+  return () => {
+    stopped = true
+    editor?.destroy()
+    connection?.destroy()
+  }
+}

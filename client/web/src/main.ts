@@ -1,0 +1,22 @@
+// The app's entry: routes for every page. The editor (TipTap, Yjs) loads only on /d/ pages.
+import { t } from './i18n'
+import { loginPage, registerPage } from './pages/auth'
+import { homePage } from './pages/home'
+import { invitePage } from './pages/invite'
+import { workspacePage } from './pages/workspace'
+import { draw, interceptLinks, route } from './router'
+
+route(/^\/login\/?$/, loginPage)
+route(/^\/register\/?$/, registerPage)
+route(/^\/invite\/([^/]+)\/?$/, invitePage)
+route(/^\/w\/([^/]+)\/?$/, workspacePage)
+route(/^\/d\/([^/]+)\/?$/, async (params) => (await import('./editor/editor-page')).editorPage(params))
+route(/^\/$/, homePage)
+route(/.*/, async () => {
+  document.title = t('not_found')
+  const main = document.getElementById('app')
+  if (main) main.textContent = t('not_found')
+})
+
+interceptLinks()
+void draw()

@@ -1,0 +1,179 @@
+// The workspace's documents: open, create from a template (its description shown), rename,
+// move to the trash and back. Editors and owners see the controls; the server decides.
+import { get, patch, post } from '../api'
+import { field, h, replace, value } from '../dom'
+import { describe } from '../errors'
+import { lookup, t, when } from '../i18n'
+import { notice, showError } from '../layout'
+import { navigate } from '../router'
+import type { DocumentInfo, Page, Role, Template } from '../types'
+
+const canEdit = (role: Role | null): boolean => role === 'owner' || role === 'editor'
+
+export function documentsPanel(workspaceId: string, role: Role | null, changed: () => void): { element: HTMLElement; refresh: () => Promise<void> } {
+  const status = notice()
+  const list = h('ul', { class: 'doc-list', 'aria-label': t('docs.list') })
+  const trash = h('ul', { class: 'doc-list', 'aria-label': t('docs.trash') })
+  const trashBox = h('details', { class: 'trash' }, h('summary', {}, t('docs.trash')), trash)
+  const base = `/api/workspaces/${workspaceId}/documents`
+
+  async function act(run: () => Promise<unknown>): Promise<void> {
+    try {
+      await run()
+      await refresh()
+      changed()
+    } catch (error) {
+      showError(status, describe(error))
+    }
+  }
+
+  function renameForm(doc: DocumentInfo, row: HTMLElement, restore: () => void): HTMLFormElement {
+    const input = h('input', { name: 'title', value: doc.title, required: true, autocomplete: 'off' })
+    const form = h(
+      'form',
+      {
+        class: 'inline-form',
+        onsubmit: (event) => {
+          event.preventDefault()
+          void act(() => patch(`/api/documents/${doc.id}`, { title: value(form, 'title') }))
+        },
+        onkeydown: (event) => {
+          if ((event as KeyboardEvent).key === 'Escape') restore()
+        },
+      },
+      field(t('docs.new_title', { title: doc.title }), input),
+      h('button', { type: 'submit' }, t('save')),
+      h('button', { type: 'button', class: 'quiet', onclick: restore }, t('cancel')),
+    )
+    queueMicrotask(() => {
+      input.focus()
+      input.select()
+    })
+    void row
+    return form
+  }
+
+  function documentRow(doc: DocumentInfo): HTMLElement {
+    const row = h('li', { class: 'doc-row' })
+    const draw = (): void => {
+      replace(
+        row,
+        h('a', { class: 'doc-title', href: `/d/${doc.id}` }, doc.title),
+        h('span', { class: 'muted' }, t('docs.updated', { when: when(doc.updated_at) })),
+        canEdit(role)
+          ? h(
+              'span',
+              { class: 'row-actions' },
+              h(
+                'button',
+                {
+                  type: 'button',
+                  class: 'quiet',
+                  'aria-label': t('docs.rename_named', { title: doc.title }),
+                  onclick: () => replace(row, renameForm(doc, row, draw)),
+                },
+                t('docs.rename'),
+              ),
+              h(
+                'button',
+                {
+                  type: 'button',
+                  class: 'quiet danger',
+                  'aria-label': t('docs.trash_named', { title: doc.title }),
+                  onclick: () => void act(() => post(`/api/documents/${doc.id}/trash`)),
+                },
+                t('docs.to_trash'),
+              ),
+            )
+          : null,
+      )
+    }
+    draw()
+    return row
+  }
+
+  function trashRow(doc: DocumentInfo): HTMLElement {
+    return h(
+      'li',
+      { class: 'doc-row' },
+      h('span', { class: 'doc-title' }, doc.title),
+      canEdit(role)
+        ? h(
+            'button',
+            {
+              type: 'button',
+              class: 'quiet',
+              'aria-label': t('docs.restore_named', { title: doc.title }),
+              onclick: () => void act(() => post(`/api/documents/${doc.id}/restore`)),
+            },
+            t('docs.restore'),
+          )
+        : null,
+    )
+  }
+
+  async function refresh(): Promise<void> {
+    const [live, trashed] = await Promise.all([
+      get<Page<DocumentInfo>>(`${base}?limit=100`),
+      get<Page<DocumentInfo>>(`${base}?limit=100&trashed=true`),
+    ])
+    replace(list, ...(live.items.length ? live.items.map(documentRow) : [h('li', { class: 'empty' }, t('docs.none'))]))
+    replace(trash, ...(trashed.items.length ? trashed.items.map(trashRow) : [h('li', { class: 'empty' }, t('docs.trash_empty'))]))
+  }
+
+  const element = h('section', { class: 'card', 'aria-labelledby': 'docs-heading' }, h('h2', { id: 'docs-heading' }, t('docs.title')))
+  if (canEdit(role)) element.append(createForm(base, status))
+  element.append(status, list, trashBox)
+  return { element, refresh }
+}
+
+function createForm(base: string, status: HTMLElement): HTMLElement {
+  const choices = h('fieldset', { class: 'templates' }, h('legend', {}, t('docs.template')))
+  const form = h(
+    'form',
+    {
+      class: 'stack create-doc',
+      onsubmit: async (event) => {
+        event.preventDefault()
+        const picked = form.querySelector<HTMLInputElement>('input[name=template]:checked')
+        try {
+          const doc = await post<DocumentInfo>(base, {
+            title: value(form, 'title'),
+            template: picked?.value ?? 'blank',
+          })
+          navigate(`/d/${doc.id}`)
+        } catch (error) {
+          showError(status, describe(error))
+        }
+      },
+    },
+    field(t('docs.title_field'), h('input', { name: 'title', required: true, autocomplete: 'off' })),
+    choices,
+    h('button', { type: 'submit' }, t('docs.create')),
+  )
+  get<{ items: Template[] }>('/api/templates').then(
+    ({ items }) => {
+      items.forEach((template, index) => {
+        const id = `template-${template.name}`
+        choices.append(
+          h(
+            'div',
+            { class: 'choice' },
+            h('input', {
+              type: 'radio',
+              name: 'template',
+              id,
+              value: template.name,
+              checked: index === 0,
+              'aria-describedby': `${id}-about`,
+            }),
+            h('label', { for: id }, lookup(`template.${template.name}`) ?? template.title),
+            h('p', { id: `${id}-about`, class: 'muted' }, lookup(`template.${template.name}.about`) ?? template.description),
+          ),
+        )
+      })
+    },
+    (error: unknown) => showError(status, describe(error)),
+  )
+  return h('details', { class: 'create' }, h('summary', {}, t('docs.new')), form)
+}

@@ -1,0 +1,60 @@
+// The shapes of the REST API's answers that the app reads (see /openapi.json).
+
+export type Role = 'owner' | 'editor' | 'commenter' | 'viewer'
+export const ROLES: readonly Role[] = ['owner', 'editor', 'commenter', 'viewer']
+
+export interface User {
+  id: string
+  email: string
+  name: string
+}
+
+export interface Page<T> {
+  items: T[]
+  next_cursor: string | null
+}
+
+export interface Workspace {
+  id: string
+  name: string
+  description: string
+  role: Role | null
+}
+
+export interface DocumentInfo {
+  id: string
+  workspace_id: string
+  title: string
+  template: string | null
+  trashed: boolean
+  updated_at: string
+}
+
+export interface Member {
+  user_id: string
+  email: string
+  name: string
+  role: Role
+}
+
+export interface Template {
+  name: string
+  title: string
+  description: string
+}
+
+export interface Activity {
+  id: string
+  verb: string
+  actor: { id: string; name: string } | null
+  data: Record<string, string | boolean | null>
+  created_at: string
+}
+
+export interface InvitationPreview {
+  workspace_id: string
+  workspace_name: string
+  role: Role
+  email: string | null
+  status: 'pending' | 'accepted' | 'expired'
+}
