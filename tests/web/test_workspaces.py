@@ -1,0 +1,80 @@
+"""Signing up, workspaces, invitations, documents and members, in a real browser."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.async_api import expect
+
+from tests.web.conftest import (
+    NewPage,
+    create_document,
+    create_workspace,
+    invite_link,
+    register,
+    screenshot,
+)
+
+pytestmark = pytest.mark.integration
+
+
+async def test_first_user_registers_creates_a_workspace_and_invites_a_second_by_link(
+    new_page: NewPage,
+) -> None:
+    amina = await new_page()
+    await register(amina, "Amina Diallo", "amina@example.org")
+    await screenshot(amina, "home-empty")
+    await create_workspace(amina, "Senegal ASSAP 2027")
+    link = await invite_link(amina, role="editor")
+    assert "/invite/" in link
+    await screenshot(amina, "workspace-owner")
+
+    # The second person opens the link in a browser of their own and registers with it.
+    jonas = await new_page()
+    await jonas.goto(link)
+    await expect(
+        jonas.get_by_text("You are invited to join Senegal ASSAP 2027 as editor.")
+    ).to_be_visible()
+    await screenshot(jonas, "invite")
+    await jonas.get_by_label("Your name").fill("Jonas Mbeki")
+    await jonas.get_by_label("E-mail address").fill("jonas@example.org")
+    await jonas.get_by_label("Password").fill("another long password")
+    await jonas.get_by_role("button", name="Create account").click()
+    await expect(jonas.get_by_role("heading", name="Senegal ASSAP 2027", level=1)).to_be_visible()
+    await expect(jonas.get_by_text("You: editor")).to_be_visible()
+    # Editors see no member controls; the owner's page lists the newcomer, live.
+    await expect(jonas.get_by_role("button", name="Invite", exact=True)).to_have_count(0)
+    await amina.reload()
+    await expect(amina.get_by_role("combobox", name="Role of Jonas Mbeki")).to_have_value("editor")
+    assert amina.errors == [] and jonas.errors == []  # type: ignore[attr-defined]
+
+
+async def test_documents_are_created_from_templates_renamed_trashed_and_restored(
+    new_page: NewPage,
+) -> None:
+    page = await new_page()
+    await register(page, "Amina Diallo", "amina@example.org")
+    workspace_id = await create_workspace(page, "Training")
+    await page.get_by_text("New document").click()
+    # Each template says what it is for.
+    await expect(
+        page.get_by_text("A national strategy and action plan to extend social security coverage.")
+    ).to_be_visible()
+    await page.get_by_text("New document").click()
+    await create_document(page, "Module 1", "Training course")
+    await page.goto(f"/w/{workspace_id}")
+    await page.get_by_role("button", name="Rename Module 1").click()
+    await page.get_by_label("New title for Module 1").fill("Module 1: foundations")
+    await page.get_by_role("button", name="Save").click()
+    renamed = page.get_by_role("link", name="Module 1: foundations")
+    await expect(renamed).to_be_visible()
+    await page.get_by_role("button", name="Move Module 1: foundations to the trash").click()
+    await expect(renamed).to_have_count(0)
+    await page.get_by_text("Trash", exact=True).click()
+    await page.get_by_role("button", name="Restore Module 1: foundations").click()
+    await expect(renamed).to_be_visible()
+    # The activity feed told the story, newest first.
+    feed = page.get_by_role("list", name="Activity")
+    await expect(feed.get_by_role("listitem").first).to_contain_text(
+        "restored Module 1: foundations"
+    )
+    await screenshot(page, "workspace-documents")
