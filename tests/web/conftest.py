@@ -117,9 +117,11 @@ async def _with_csp(route: Route) -> None:
 
 
 async def screenshot(page: Page, name: str) -> None:
-    """Keeps a full-page screenshot as a test artifact."""
+    """Keeps what the screen shows (``name.png``) and the whole page (``name-full.png``) as
+    test artifacts."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    await page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+    await page.screenshot(path=str(ARTIFACTS / f"{name}.png"))
+    await page.screenshot(path=str(ARTIFACTS / f"{name}-full.png"), full_page=True)
 
 
 async def register(page: Page, name: str, email: str) -> None:
@@ -218,6 +220,18 @@ async def team(
     member = await new_page()
     await sign_up(member, "Jonas Mbeki", "jonas@example.org", invitation["token"])
     return owner, member, workspace["id"], document["id"]
+
+
+async def same_person(source: Page, target: Page) -> None:
+    """Signs ``target``'s browser in as ``source``'s person (copies the session cookies)."""
+    cookies = await source.context.cookies()
+    await target.context.add_cookies(
+        [
+            {"name": c["name"], "value": c["value"], "url": target.url or source.url}
+            for c in cookies
+            if "name" in c and "value" in c
+        ]
+    )
 
 
 def editor_of(page: Page) -> Locator:

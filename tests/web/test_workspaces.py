@@ -67,7 +67,7 @@ async def test_documents_are_created_from_templates_renamed_trashed_and_restored
     await page.get_by_role("button", name="Save").click()
     renamed = page.get_by_role("link", name="Module 1: foundations")
     await expect(renamed).to_be_visible()
-    await page.get_by_role("button", name="Move Module 1: foundations to the trash").click()
+    await page.get_by_role("button", name="Move to trash: Module 1: foundations").click()
     await expect(renamed).to_have_count(0)
     await page.get_by_text("Trash", exact=True).click()
     await page.get_by_role("button", name="Restore Module 1: foundations").click()

@@ -74,7 +74,7 @@ export class DocumentConnection {
       this.callbacks.event(event)
     }
     this.doc.on('update', (update: Uint8Array, origin: unknown) => {
-      if (origin !== this.provider) this.tracker.localUpdate(update)
+      if (origin !== this.provider) this.tracker.localUpdate(update, this.doc)
       this.schedule()
     })
     this.provider.on('status', ({ status }) => {

@@ -15,7 +15,7 @@ import { navigate } from '../router'
 import { me } from '../session'
 import type { DocumentInfo, Role, User, Workspace } from '../types'
 import { DocumentConnection, type SaveState, type ServerEvent } from './connection'
-import { presence } from './presence'
+import { caret, presence } from './presence'
 import { toolbar } from './toolbar'
 
 const STATE_TEXT: Record<SaveState, Key> = {
@@ -103,6 +103,13 @@ export async function editorPage([id = '']: string[]): Promise<() => void> {
         if (event.type === 'access' && typeof event.can_write === 'boolean') {
           canWrite = event.can_write
           applyAccess()
+        } else if (event.type === 'activity' && user) {
+          // A server that sends no access events still tells members when a role changed.
+          const activity = event.activity as { verb?: string; object?: { id?: string }; data?: { role?: string } }
+          if (activity.verb === 'member.role_changed' && activity.object?.id === user.id) {
+            canWrite = writes((activity.data?.role ?? null) as Role | null)
+            applyAccess()
+          }
         }
       },
       closed: (code, reason) => {
@@ -134,10 +141,16 @@ export async function editorPage([id = '']: string[]): Promise<() => void> {
         TaskList,
         TaskItem.configure({ nested: true }),
         Collaboration.configure({ document: live.doc, field: 'default' }),
-        CollaborationCaret.configure({ provider: live.provider, user: { name: me.name, color: '#5b6b7f' } }),
+        CollaborationCaret.configure({ provider: live.provider, user: { name: me.name, color: '#5b6b7f' }, render: caret }),
       ],
       editorProps: {
-        attributes: { 'aria-label': t('editor.content', { title: info?.title ?? id }), 'aria-multiline': 'true', role: 'textbox' },
+        // A function: ProseMirror asks again after setEditable, so aria-readonly follows.
+        attributes: () => ({
+          'aria-label': t('editor.content', { title: info?.title ?? id }),
+          'aria-multiline': 'true',
+          'aria-readonly': String(!canWrite),
+          role: 'textbox',
+        }),
       },
     })
     replace(barSlot, toolbar(editor))

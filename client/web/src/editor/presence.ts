@@ -8,6 +8,25 @@ interface Person {
   color: string
 }
 
+/**
+ * A person's colour, darkened enough for white text on it to be readable (WCAG AA): the
+ * server picks the colours for carets, which are thin lines, not for text backgrounds.
+ */
+export function shade(color: string): string {
+  return `color-mix(in srgb, ${color} 70%, #000)`
+}
+
+/** The caret TipTap draws for another person: a line in their colour and their name. */
+export function caret(user: Record<string, unknown>): HTMLElement {
+  const color = typeof user.color === 'string' ? user.color : '#5b6b7f'
+  const line = h('span', { class: 'collaboration-carets__caret' })
+  line.style.borderColor = color
+  const label = h('div', { class: 'collaboration-carets__label' }, typeof user.name === 'string' ? user.name : '')
+  label.style.backgroundColor = shade(color)
+  line.append(label)
+  return line
+}
+
 function initials(name: string): string {
   const parts = name.trim().split(/\s+/)
   return ((parts[0]?.[0] ?? '?') + (parts.length > 1 ? (parts[parts.length - 1]?.[0] ?? '') : '')).toUpperCase()
@@ -26,7 +45,7 @@ export function presence(awareness: Awareness, list: HTMLElement): void {
       list,
       ...[...people.values()].map((person) => {
         const avatar = h('li', { class: 'avatar', title: person.name }, h('span', { 'aria-hidden': 'true' }, initials(person.name)), h('span', { class: 'visually-hidden' }, person.name))
-        avatar.style.backgroundColor = person.color
+        avatar.style.backgroundColor = shade(person.color)
         return avatar
       }),
     )
