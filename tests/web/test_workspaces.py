@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import pytest
-from playwright.async_api import expect
+from playwright.async_api import Browser, expect
 
+from tests.conftest import StartServer
+from tests.integration.server import GessServer
 from tests.web.conftest import (
     NewPage,
+    api,
     create_document,
     create_workspace,
     invite_link,
     register,
     screenshot,
+    team,
 )
 
 pytestmark = pytest.mark.integration
@@ -78,3 +82,58 @@ async def test_documents_are_created_from_templates_renamed_trashed_and_restored
         "restored Module 1: foundations"
     )
     await screenshot(page, "workspace-documents")
+
+
+async def test_the_workspace_page_follows_what_others_do_live(new_page: NewPage) -> None:
+    owner, member, workspace_id, _ = await team(new_page)
+    await owner.goto(f"/w/{workspace_id}")
+    await expect(owner.get_by_role("link", name="Plan")).to_be_visible()
+    # Another member creates a document: the owner's page shows it without a reload.
+    await api(
+        member,
+        "POST",
+        f"/api/workspaces/{workspace_id}/documents",
+        {"title": "Research note", "template": "research-proposal"},
+    )
+    await expect(owner.get_by_role("link", name="Research note")).to_be_visible()
+    feed = owner.get_by_role("list", name="Activity")
+    await expect(feed.get_by_role("listitem").first).to_contain_text(
+        "Jonas Mbeki created Research note"
+    )
+
+
+async def test_app_urls_answer_the_app_and_assets_are_cacheable(app: GessServer) -> None:
+    for path in ("/", "/login", "/register", "/invite/abc", "/w/abc", "/d/abc"):
+        response = await app.get(path)
+        assert response.status_code == 200, path
+        assert response.headers["content-type"].startswith("text/html")
+        assert '<script type="module" src="/assets/app-' in response.text
+        assert response.headers["cache-control"] == "no-cache"
+    script = response.text.split('src="', 1)[1].split('"', 1)[0]
+    asset = await app.get(script)
+    assert asset.status_code == 200
+    assert "immutable" in asset.headers["cache-control"]
+    # The API keeps its own answers.
+    missing = await app.get("/api/nothing-here")
+    assert missing.status_code == 404
+    assert "error" in missing.json()
+
+
+async def test_anonymous_mode_opens_any_document_without_signing_in(
+    browser: Browser, gess_server: StartServer
+) -> None:
+    server = await gess_server(anonymous=True)
+    context = await browser.new_context(base_url=server.http_url)
+    try:
+        page = await context.new_page()
+        await page.goto("/d/scratch-pad")
+        await expect(page.get_by_text("Saved", exact=True)).to_be_visible()
+        text = page.get_by_role("textbox", name="Content of scratch-pad")
+        await expect(text).to_be_editable()
+        await text.click()
+        await page.keyboard.type("No account needed.")
+        await expect(page.get_by_text("Saved", exact=True)).to_be_visible()
+        await page.reload()
+        await expect(text).to_contain_text("No account needed.")
+    finally:
+        await context.close()
