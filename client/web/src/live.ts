@@ -10,8 +10,15 @@ export type ServerEvent = { type: string } & Record<string, unknown>
 /**
  * Listens until the returned function is called; reconnects after a dropped connection, and
  * calls ``onGone`` when the server closed for good (e.g. the document went to the trash).
+ * ``onReady`` runs when the server has taken the socket in (its first message), each time:
+ * what happened before then, the caller reads again over REST.
  */
-export function listen(documentId: string, onEvent: (event: ServerEvent) => void, onGone: () => void): () => void {
+export function listen(
+  documentId: string,
+  onEvent: (event: ServerEvent) => void,
+  onGone: () => void,
+  onReady: () => void,
+): () => void {
   let socket: WebSocket | null = null
   let stopped = false
   let retry = 500
@@ -19,10 +26,15 @@ export function listen(documentId: string, onEvent: (event: ServerEvent) => void
     const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:'
     socket = new WebSocket(`${scheme}//${location.host}/ws/${encodeURIComponent(documentId)}?events=1`)
     socket.binaryType = 'arraybuffer'
+    let ready = false
     socket.onopen = () => {
       retry = 500
     }
     socket.onmessage = (message) => {
+      if (!ready) {
+        ready = true
+        onReady()
+      }
       const decoder = decoding.createDecoder(new Uint8Array(message.data as ArrayBuffer))
       if (decoding.readVarUint(decoder) !== EVENT) return
       try {

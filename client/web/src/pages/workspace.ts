@@ -43,6 +43,9 @@ export async function workspacePage([id = '']: string[]): Promise<(() => void) |
     stop = newest === null ? null : listen(newest, onEvent, () => {
       listeningTo = null
       follow().catch(() => undefined)
+    }, () => {
+      // Events sent before the socket was in were missed: read the panels again.
+      void Promise.all([documents?.refresh(), members?.refresh(), activity?.refresh()]).catch(() => undefined)
     })
   }
   const main = shell(user)
