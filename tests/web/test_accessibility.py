@@ -111,3 +111,53 @@ async def test_a_phone_can_sign_up_find_documents_and_edit(new_page: NewPage) ->
     ).to_be_visible()
     await expect(phone.get_by_text("Saved", exact=True)).to_be_visible()
     await screenshot(phone, "phone-editor")
+
+
+FOCUSED = """() => {
+    const element = document.activeElement
+    const style = getComputedStyle(element)
+    return {
+        name: element.getAttribute('aria-label') || element.innerText || element.value || '',
+        role: element.getAttribute('role') || element.tagName.toLowerCase(),
+        ring: style.outlineStyle !== 'none' || style.boxShadow !== 'none',
+    }
+}"""
+
+
+async def test_the_editor_works_from_the_keyboard_alone(new_page: NewPage) -> None:
+    owner, _, _, document_id = await team(new_page)
+    await open_editor(owner, document_id)
+    # The page's title has the focus after navigation (a screen reader announces it); Tab
+    # goes from there to the text, through every control, each showing where the focus is.
+    await owner.keyboard.press("Tab")
+    seen = []
+    for _ in range(60):
+        focused = await owner.evaluate(FOCUSED)
+        assert focused["ring"], f"no visible focus on {focused}"
+        seen.append(focused["name"].strip())
+        if focused["role"] == "textbox":
+            break
+        await owner.keyboard.press("Tab")
+    assert seen[0] == "Export Markdown"
+    assert any(name.endswith("Bold (Ctrl+B)") for name in seen)
+    assert seen[-1] == "Content of Plan"  # the text itself
+    await owner.keyboard.type("Plain then ")
+    await owner.keyboard.press("Control+b")
+    await owner.keyboard.type("bold")
+    await expect(editor_of(owner).locator("strong")).to_have_text("bold")
+    await owner.keyboard.press("Control+Alt+2")
+    await expect(editor_of(owner).get_by_role("heading", level=2)).to_have_text("Plain then bold")
+    await expect(owner.get_by_text("Saved", exact=True)).to_be_visible()
+
+
+async def test_the_app_speaks_french_and_spanish(new_page: NewPage) -> None:
+    page = await new_page()
+    await page.goto("/login")
+    await page.get_by_label("Language").select_option("fr")
+    await expect(page.get_by_role("heading", name="Connexion", level=1)).to_be_visible()
+    await expect(page.get_by_label("Mot de passe")).to_be_visible()
+    await page.get_by_label("Langue").select_option("es")
+    await expect(page.get_by_role("heading", name="Iniciar sesión", level=1)).to_be_visible()
+    # The choice stays for the next visit.
+    await page.reload()
+    await expect(page.get_by_label("Contraseña")).to_be_visible()
