@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
-from playwright.async_api import Browser, expect
+from playwright.async_api import Browser, Page, expect
 
 from tests.conftest import StartServer
 from tests.integration.server import GessServer
@@ -15,6 +17,7 @@ from tests.web.conftest import (
     invite_link,
     register,
     screenshot,
+    sign_up,
     team,
 )
 
@@ -137,3 +140,43 @@ async def test_anonymous_mode_opens_any_document_without_signing_in(
         await expect(text).to_contain_text("No account needed.")
     finally:
         await context.close()
+
+
+async def test_owners_add_members_by_e_mail_change_roles_and_remove_them(
+    new_page: NewPage,
+) -> None:
+    owner, member, workspace_id, _ = await team(new_page)
+    other = await new_page()
+    await sign_up_via_invitation(owner, other, workspace_id)
+    await owner.goto(f"/w/{workspace_id}")
+    await expect(owner.get_by_role("combobox", name="Role of Léa Martin")).to_have_value("viewer")
+    await owner.get_by_role("button", name="Remove Léa Martin").click()
+    await expect(owner.get_by_text("Léa Martin was removed.")).to_be_visible()
+    await expect(owner.get_by_role("combobox", name="Role of Léa Martin")).to_have_count(0)
+    # Léa has an account now: adding her by e-mail makes her a member at once.
+    await owner.get_by_label("E-mail address (optional)").fill("lea@example.org")
+    await owner.get_by_label("Role", exact=True).select_option("commenter")
+    await owner.get_by_role("button", name="Invite", exact=True).click()
+    await expect(owner.get_by_text("lea@example.org was added to the workspace.")).to_be_visible()
+    await expect(owner.get_by_role("combobox", name="Role of Léa Martin")).to_have_value(
+        "commenter"
+    )
+    # Someone without an account gets a link for their address.
+    await owner.get_by_label("E-mail address (optional)").fill("new.person@example.org")
+    await owner.get_by_role("button", name="Invite", exact=True).click()
+    await expect(owner.get_by_role("textbox", name="Invitation link")).to_have_value(
+        re.compile(r"/invite/")
+    )
+    # Members who are not owners see the list, not the controls.
+    await member.goto(f"/w/{workspace_id}")
+    await expect(member.get_by_text("Léa Martin")).to_be_visible()
+    await expect(member.get_by_role("combobox", name="Role of Léa Martin")).to_have_count(0)
+    await expect(member.get_by_role("button", name="Remove Léa Martin")).to_have_count(0)
+
+
+async def sign_up_via_invitation(owner: Page, page: Page, workspace_id: str) -> None:
+    invitation = await api(
+        owner, "POST", f"/api/workspaces/{workspace_id}/invitations", {"role": "viewer"}
+    )
+    assert isinstance(invitation, dict)
+    await sign_up(page, "Léa Martin", "lea@example.org", invitation["token"])
