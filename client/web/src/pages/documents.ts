@@ -17,9 +17,15 @@ export function documentsPanel(workspaceId: string, role: Role | null, changed: 
   const trashBox = h('details', { class: 'trash' }, h('summary', {}, t('docs.trash')), trash)
   const base = `/api/workspaces/${workspaceId}/documents`
 
+  // While a title is being edited the list is not redrawn (that would drop the form): a
+  // refresh asked for meanwhile runs when the editing ends.
+  let renaming = false
+  let stale = false
+
   async function act(run: () => Promise<unknown>): Promise<void> {
     try {
       await run()
+      renaming = false
       await refresh()
       changed()
     } catch (error) {
@@ -70,7 +76,17 @@ export function documentsPanel(workspaceId: string, role: Role | null, changed: 
                   type: 'button',
                   class: 'quiet',
                   'aria-label': t('docs.rename_named', { title: doc.title }),
-                  onclick: () => replace(row, renameForm(doc, row, draw)),
+                  onclick: () => {
+                    renaming = true
+                    replace(
+                      row,
+                      renameForm(doc, row, () => {
+                        renaming = false
+                        draw()
+                        if (stale) void refresh()
+                      }),
+                    )
+                  },
                 },
                 t('docs.rename'),
               ),
@@ -113,6 +129,11 @@ export function documentsPanel(workspaceId: string, role: Role | null, changed: 
   }
 
   async function refresh(): Promise<void> {
+    if (renaming) {
+      stale = true
+      return
+    }
+    stale = false
     const [live, trashed] = await Promise.all([
       get<Page<DocumentInfo>>(`${base}?limit=100`),
       get<Page<DocumentInfo>>(`${base}?limit=100&trashed=true`),
