@@ -129,15 +129,16 @@ export function documentsPanel(workspaceId: string, role: Role | null, changed: 
   }
 
   async function refresh(): Promise<void> {
-    if (renaming) {
-      stale = true
-      return
-    }
     stale = false
     const [live, trashed] = await Promise.all([
       get<Page<DocumentInfo>>(`${base}?limit=100`),
       get<Page<DocumentInfo>>(`${base}?limit=100&trashed=true`),
     ])
+    // Checked after the reads: editing may have begun while they were under way.
+    if (renaming) {
+      stale = true
+      return
+    }
     replace(list, ...(live.items.length ? live.items.map(documentRow) : [h('li', { class: 'empty' }, t('docs.none'))]))
     replace(trash, ...(trashed.items.length ? trashed.items.map(trashRow) : [h('li', { class: 'empty' }, t('docs.trash_empty'))]))
   }
