@@ -43,6 +43,7 @@ __all__ = [
     "SignedIn",
     "Tokens",
     "new_id",
+    "presents_credential",
     "same_origin",
     "user_color",
 ]
@@ -238,6 +239,12 @@ def same_origin(origin: str, scheme: str, host: str) -> bool:
     return mine is not None and _origin_tuple(scheme, parsed.netloc) == mine
 
 
+def presents_credential(request: ConnectRequest) -> bool:
+    """Whether a connection carries a token at all (valid or not: that takes the database)."""
+    token, _ = _token_from(request)
+    return token is not None
+
+
 def _same_origin(request: ConnectRequest) -> bool:
     """Whether a cookie-authenticated upgrade comes from a page of this server.
 
@@ -280,7 +287,7 @@ class AccountAuthenticator:
         found = await self._tokens.resolve(token)
         if found is None:
             raise AuthError("the token is unknown, revoked or expired; sign in again")
-        user, _ = found
+        user, token_record = found
         async with self._database.transaction() as connection:
             rows = await access_rows(connection, [request.document_id], [user.id])
         row = rows.get(request.document_id)
@@ -292,6 +299,7 @@ class AccountAuthenticator:
             color=user_color(user.id),
             role=role,
             member=row is not None and user.id in row.roles,
+            token_id=token_record.id,
         )
 
 

@@ -34,6 +34,9 @@ class Principal:
     """A member of the document's workspace, not someone reading a published document from
     outside (who also gets the viewer role): only members get comments, versions and
     activity as server events."""
+    token_id: str | None = None
+    """The token the connection was opened with: when it ends (signed out, revoked,
+    expired, its account removed), the connection closes with 4401."""
 
 
 class Connection:

@@ -8,7 +8,9 @@ workspace, as a viewer.
 Rights change while people are connected. :class:`LiveAccess` applies a change to the
 connections of this node at once (a new principal, or a close), and :meth:`LiveAccess.run`
 re-checks every signed-in connection of this node periodically against the database, so a
-change made through another node takes effect here too, within :data:`RECHECK_SECONDS`.
+change made through another node takes effect here too, within :data:`RECHECK_SECONDS`. The
+re-check also ends the connections whose token ended (signed out, revoked, expired, its
+account removed): a socket lives no longer than the credential it was opened with.
 """
 
 from __future__ import annotations
@@ -26,8 +28,9 @@ from server.connection import Connection, Principal
 from server.roles import Role, at_least, can_write
 from server.room import Room
 from server.rooms import RoomManager
-from storage.accounts import Database
+from storage.accounts import Database, utcnow
 from storage.catalog import AccessRow, access_rows
+from storage.people import live_tokens
 
 __all__ = [
     "RECHECK_SECONDS",
@@ -200,9 +203,18 @@ class LiveAccess:
             return
         document_ids = {document_id for document_id, _ in pairs}
         user_ids = {str(connection.principal.user_id) for _, connection in pairs}
-        async with self._database.transaction() as connection:
-            rows = await access_rows(connection, document_ids, user_ids)
-        _apply(rows, pairs, self._rooms)
+        token_ids = {c.principal.token_id for _, c in pairs if c.principal.token_id is not None}
+        async with self._database.transaction() as db:
+            rows = await access_rows(db, document_ids, user_ids)
+            live = await live_tokens(db, token_ids, utcnow())
+        signed_in = []
+        for document_id, connection in pairs:
+            token_id = connection.principal.token_id
+            if token_id is None or token_id in live:
+                signed_in.append((document_id, connection))
+            else:
+                connection.close(CloseCode.UNAUTHENTICATED, _SIGNED_OUT)
+        _apply(rows, signed_in, self._rooms)
 
     async def _run(self) -> None:
         while not self._stop.is_set():
@@ -216,6 +228,12 @@ class LiveAccess:
                 await self.recheck()
             except StorageError as exc:
                 logger.warning("could not re-check open connections: %s", exc)
+
+
+_SIGNED_OUT = (
+    "not authenticated: the sign-in this connection used ended "
+    "(signed out, revoked or expired); sign in again"
+)
 
 
 def _change(room: Room | None, connection: Connection, principal: Principal) -> None:

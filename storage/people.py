@@ -6,7 +6,7 @@ database does not leak working tokens.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -26,6 +26,7 @@ __all__ = [
     "insert_user",
     "list_tokens",
     "list_users",
+    "live_tokens",
     "purge_expired_tokens",
     "set_instance_role",
     "token_owner",
@@ -275,3 +276,22 @@ async def purge_expired_tokens(connection: AsyncConnection, now: datetime) -> in
         )
     )
     return int(result.rowcount or 0)
+
+
+async def live_tokens(
+    connection: AsyncConnection, token_ids: Collection[str], now: datetime
+) -> set[str]:
+    """Which of these tokens still exist and have not expired at ``now``."""
+    ids = list(token_ids)
+    live: set[str] = set()
+    # In slices: SQLite bounds the parameters of one statement.
+    for start in range(0, len(ids), 500):
+        statement = sa.select(api_tokens.c.id, api_tokens.c.expires_at).where(
+            api_tokens.c.id.in_(ids[start : start + 500])
+        )
+        live.update(
+            row.id
+            for row in await connection.execute(statement)
+            if row.expires_at is None or as_utc(row.expires_at) > now
+        )
+    return live
