@@ -56,7 +56,7 @@ from server.broker import Broker
 from server.channel import CloseCode
 from server.connection import Connection, Principal, broadcast
 from server.metrics import Metrics
-from server.presence import Presence
+from server.presence import Presence, PresenceClaims, PresenceLimits
 from server.refused import STALE_COPY_REASON, RefusedChanges
 from server.roles import GUEST_ROLE, can_comment
 from storage import DocumentStore
@@ -93,6 +93,10 @@ class RoomServices:
     """Where refused changes are remembered (:mod:`server.refused`)."""
     max_document_bytes: int = 64 * 1024 * 1024
     """The most bytes a document may take in the store (snapshot plus log)."""
+    presence: PresenceLimits = PresenceLimits()
+    """Bounds on each connection's presence."""
+    claims: PresenceClaims = field(default_factory=PresenceClaims)
+    """Awareness client ids reserved for the account that last held them, across rooms."""
 
 
 class Room:
@@ -125,7 +129,12 @@ class Room:
         self._metrics = services.metrics
         self._document = document
         self._connections: set[Connection] = set()
-        self._presence = Presence()
+        self._presence = Presence(
+            document_id,
+            services.presence,
+            services.claims,
+            lambda changed, sender: self._presence_from(sender, changed),
+        )
         self._refused = RefusedChanges(refused)
         self._pending: list[_Pending] = []
         self._pending_bytes = 0
@@ -230,12 +239,7 @@ class Room:
                 await self._receive_update(connection, update)
             case AwarenessMessage(payload):
                 changed = self._presence.local(connection, decode_awareness(payload))
-                if connection.principal.can_write and self._refused.stale(connection):
-                    # A copy that had changes refused, back as a writer: its sync would send
-                    # them (deletions included, which name no client) again.
-                    connection.close(CloseCode.REFUSED_CHANGES, STALE_COPY_REASON)
-                    return
-                self._share_presence(changed, exclude=connection)
+                self._presence_from(connection, changed)
             case QueryAwareness():
                 states = self._presence.states()
                 connection.send(encode(AwarenessMessage(encode_awareness(states))))
@@ -389,6 +393,16 @@ class Room:
         self._received += 1
         self._metrics.updates_pending.inc()
         self._wakeup.set()
+
+    def _presence_from(self, connection: Connection | None, changed: list[AwarenessEntry]) -> None:
+        """Share a connection's presence that changed, now or once its rate allowed it."""
+        if connection is not None:
+            if connection.principal.can_write and self._refused.stale(connection):
+                # A copy that had changes refused, back as a writer: its sync would send
+                # them (deletions included, which name no client) again.
+                connection.close(CloseCode.REFUSED_CHANGES, STALE_COPY_REASON)
+                return
+        self._share_presence(changed, exclude=connection)
 
     def _share_presence(
         self, changed: list[AwarenessEntry], exclude: Connection | None = None
