@@ -15,15 +15,18 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from server.accounts import AccountAuthenticator, Passwords, Tokens
+from server.accounts import AccountAuthenticator, Passwords, Tokens, presents_credential
+from server.admission import Admission, send_http_refusal
 from server.api import ApiServices, api_routes
 from server.api.errors import error_response, http_exception_handler
 from server.api.versioning import save_checkpoint
 from server.auth import Authenticator, allow_guests
 from server.broker import Broker, MemoryBroker, RedisBroker
 from server.config import Settings
+from server.listener import ConnectionGuard, connection_cap
 from server.metrics import Metrics
 from server.permissions import LiveAccess
+from server.presence import PresenceLimits
 from server.room import RoomServices
 from server.rooms import RoomManager
 from server.security_headers import SecurityHeaders
@@ -50,11 +53,21 @@ class _Node(Starlette):
         if scope["type"] == "websocket" and scope["path"].startswith(SOCKET_PREFIX):
             await websocket_endpoint(self.state.hub, scope, receive, send)
             return
+        if scope["type"] == "http" and scope["path"] != _HEALTH:
+            # Beyond the connection cap only the health check is served: a load balancer
+            # must still be able to tell a busy node from a dead one.
+            refusal = self.state.admission.full()
+            if refusal is not None:
+                await send_http_refusal(send, refusal)
+                return
         await super().__call__(scope, receive, send)
 
     def build_middleware_stack(self) -> ASGIApp:
         # Outermost, around Starlette's error middleware: its 500 answers get the headers too.
         return SecurityHeaders(super().build_middleware_stack())
+
+
+_HEALTH = "/healthz"
 
 
 def database_url(settings: Settings) -> str:
@@ -94,6 +107,13 @@ def create_app(
             "with a custom store"
         )
     metrics = Metrics()
+    guard = ConnectionGuard(
+        request_timeout=settings.request_timeout,
+        max_pending=settings.max_pending_connections,
+        max_connections=connection_cap(settings.max_connections, settings.max_pending_connections),
+    )
+    accounts_gate = store is None and authenticate is None and not settings.anonymous
+    admission = Admission(settings, guard, presents_credential if accounts_gate else None)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -144,6 +164,10 @@ def create_app(
                 max_pending_bytes=settings.max_pending_bytes,
                 refusals=refusals,
                 max_document_bytes=settings.max_document_bytes,
+                presence=PresenceLimits(
+                    max_bytes=settings.max_presence_bytes,
+                    updates_per_second=settings.presence_per_second,
+                ),
             )
             rooms = await stack.enter_async_context(
                 RoomManager(
@@ -170,7 +194,7 @@ def create_app(
                     settings.host,
                     settings.port,
                 )
-            app.state.hub = Hub(settings, metrics, rooms, gate or allow_guests)
+            app.state.hub = Hub(settings, metrics, rooms, gate or allow_guests, admission)
             logger.info("node %s ready", settings.node_id)
             yield
             logger.info("node %s stopping: committing pending edits", settings.node_id)
@@ -190,14 +214,17 @@ def create_app(
         return error_response(500, "internal", "the server failed; the error is in its log")
 
     routes: list[BaseRoute] = [
-        Route("/healthz", healthz),
+        Route(_HEALTH, healthz),
         Route("/metrics", metrics_endpoint),
     ]
     if store is None:
         routes += api_routes()
     routes += app_routes()
-    return _Node(
+    node = _Node(
         routes=routes,
         lifespan=lifespan,
         exception_handlers={HTTPException: http_exception_handler, Exception: internal_error},
     )
+    node.state.admission = admission
+    node.state.connection_guard = guard
+    return node

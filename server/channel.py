@@ -34,6 +34,9 @@ class CloseCode(IntEnum):
     stored size limit (the reason says which)."""
     TOO_SLOW = 4429
     """The client did not read fast enough; reconnecting resyncs it."""
+    LIMITED = 4429
+    """The same code for a client over a limit: messages or bytes per second, or sockets
+    of its account. The reason says which."""
     INTERNAL = 4500
     """The server could not store the client's changes; reconnecting resends them."""
 

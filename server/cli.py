@@ -17,6 +17,7 @@ from starlette.applications import Starlette
 from server.accounts import RedactTokens
 from server.app import create_app, database_url
 from server.config import Settings, add_settings_arguments, settings_from_args
+from server.listener import guarded_protocol
 from server.users_cli import add_users_commands, run_users_command
 from server.websocket import Hub
 from storage import upgrade_database
@@ -80,6 +81,10 @@ def _serve(settings: Settings) -> int:
         # passed explicitly so that only GESS_FORWARDED_ALLOW_IPS configures it.
         proxy_headers=settings.forwarded_allow_ips != "none",
         forwarded_allow_ips=settings.forwarded_allow_ips,
+        # Our protocol adds the request timeout and the cap on pending connections; the
+        # connection cap itself is the app's (uvicorn's limit_concurrency would also refuse
+        # /healthz, and does not apply to WebSockets at all).
+        http=guarded_protocol(app.state.connection_guard),
     )
     redact = RedactTokens()
     for name in ("uvicorn.error", "uvicorn.access"):

@@ -78,6 +78,32 @@ class Settings:
     login_ip_failures: int = 100
     """Failed sign-ins one IP address may make in an hour, whatever the addresses; then it
     waits for the budget to refill."""
+    request_timeout: float = 10.0
+    """Seconds a client has, from connecting (or from the first byte of a later request on a
+    kept-alive connection), to send a complete request: an HTTP request with its body, or a
+    WebSocket handshake. Slower ones are answered 408 and closed."""
+    max_pending_connections: int = 1000
+    """Connections still sending their request, at most; a new one beyond it makes room by
+    closing the oldest (503)."""
+    max_connections: int = 0
+    """Open connections (HTTP and WebSocket) beyond which new sockets and HTTP calls are
+    answered 503, ``/healthz`` excepted. 0: the process's open-file limit, less room for
+    pending connections, the database and Redis."""
+    max_connections_per_ip: int = 1000
+    """WebSockets open from one client address (429 before the upgrade); 0: no cap."""
+    max_connections_per_account: int = 100
+    """WebSockets open with one account (4429); 0: no cap."""
+    max_messages_per_second: float = 500.0
+    """Messages per second one socket may send, after a burst of ten seconds' worth (4429);
+    0: no limit."""
+    max_bytes_per_second: float = 1024.0 * 1024.0
+    """Bytes per second one socket may send, after a burst of ten seconds' worth or one
+    message of ``max_message_bytes``, whichever is more (4429); 0: no limit."""
+    max_presence_bytes: int = 8 * 1024
+    """JSON of the presence states one connection holds, together (4413)."""
+    presence_per_second: float = 10.0
+    """Presence updates of one connection relayed per second; beyond it the latest is kept
+    and relayed when the rate allows. 0: no limit."""
 
     def __post_init__(self) -> None:
         if not 0 < self.port < 65536:
@@ -91,9 +117,22 @@ class Settings:
             "max_document_bytes",
             "send_queue_messages",
             "compact_threshold",
+            "request_timeout",
+            "max_pending_connections",
+            "max_presence_bytes",
         ):
             if getattr(self, name) <= 0:
                 raise ValueError(f"{name.replace('_', ' ')} must be positive")
+        for name in (
+            "max_connections",
+            "max_connections_per_ip",
+            "max_connections_per_account",
+            "max_messages_per_second",
+            "max_bytes_per_second",
+            "presence_per_second",
+        ):
+            if getattr(self, name) < 0:
+                raise ValueError(f"{name.replace('_', ' ')} must be zero (no limit) or positive")
         if self.registration not in _REGISTRATION:
             raise ValueError(f"registration must be one of {', '.join(_REGISTRATION)}")
         if self.checkpoint_after < 0:
@@ -220,6 +259,61 @@ _OPTIONS: tuple[tuple[str, str, type, str], ...] = (
         "login_ip_failures",
         int,
         "failed sign-ins one IP address may make per hour (default 100)",
+    ),
+    (
+        "--request-timeout",
+        "request_timeout",
+        float,
+        "seconds a client has to send a complete request or WebSocket handshake (default 10)",
+    ),
+    (
+        "--max-pending-connections",
+        "max_pending_connections",
+        int,
+        "connections still sending their request, at most (default 1000)",
+    ),
+    (
+        "--max-connections",
+        "max_connections",
+        int,
+        "open connections before new ones get 503, /healthz excepted "
+        "(default 0: from the open-file limit)",
+    ),
+    (
+        "--max-connections-per-ip",
+        "max_connections_per_ip",
+        int,
+        "WebSockets from one address (default 1000; 0: no cap)",
+    ),
+    (
+        "--max-connections-per-account",
+        "max_connections_per_account",
+        int,
+        "WebSockets of one account (default 100; 0: no cap)",
+    ),
+    (
+        "--max-messages-per-second",
+        "max_messages_per_second",
+        float,
+        "messages per second one socket may send (default 500; 0: no limit)",
+    ),
+    (
+        "--max-bytes-per-second",
+        "max_bytes_per_second",
+        float,
+        "bytes per second one socket may send (default 1 MiB; 0: no limit)",
+    ),
+    (
+        "--max-presence-bytes",
+        "max_presence_bytes",
+        int,
+        "JSON bytes of one connection's presence states (default 8192)",
+    ),
+    (
+        "--presence-per-second",
+        "presence_per_second",
+        float,
+        "presence updates per connection relayed per second (default 10; 0: no limit)",
     ),
 )
 

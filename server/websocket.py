@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+import time
 from dataclasses import dataclass
 
 from starlette.requests import HTTPConnection
@@ -24,10 +25,12 @@ from crdt import (
     StorageError,
     decode,
 )
+from server.admission import Admission, Refusal, Ticket, client_address, send_ws_refusal
 from server.auth import Authenticator, ConnectRequest
 from server.channel import AsgiChannel, Channel, CloseCode
 from server.config import Settings
 from server.connection import Connection
+from server.limits import MessageRate
 from server.metrics import Metrics
 from server.room import Room
 from server.rooms import RoomManager, ShuttingDown
@@ -68,6 +71,7 @@ class Hub:
     metrics: Metrics
     rooms: RoomManager
     authenticate: Authenticator
+    admission: Admission
 
 
 async def websocket_endpoint(hub: Hub, scope: Scope, receive: Receive, send: Send) -> None:
@@ -75,31 +79,10 @@ async def websocket_endpoint(hub: Hub, scope: Scope, receive: Receive, send: Sen
 
     Every message a client receives passes through here, so nothing sits between the
     ASGI server and the channel (no middleware or router frames kept alive per socket).
+    A client refused by :meth:`Admission.screen` gets an HTTP answer and no WebSocket.
     """
-    channel = AsgiChannel(receive, send)
-    if not await channel.accept():
-        return
-    hub.metrics.connections.inc()
-    try:
-        await _serve(hub, channel, scope)
-    finally:
-        hub.metrics.connections.dec()
-
-
-async def _serve(hub: Hub, channel: Channel, scope: Scope) -> None:
     path: str = scope["path"]
     document_id = path[len(SOCKET_PREFIX) :]
-    anonymous = hub.settings.anonymous
-    if not path.startswith(SOCKET_PREFIX) or not valid_document_id(
-        document_id, anonymous=anonymous
-    ):
-        await channel.close(
-            CloseCode.MALFORMED,
-            "invalid document id: use 1-200 printable characters"
-            if anonymous
-            else "invalid document id: use 1-200 letters, digits and . _ : ~ -",
-        )
-        return
     handshake = HTTPConnection(scope)
     request = ConnectRequest(
         document_id=document_id,
@@ -109,6 +92,34 @@ async def _serve(hub: Hub, channel: Channel, scope: Scope) -> None:
         scheme=handshake.url.scheme,
     )
     del handshake
+    ticket = hub.admission.screen(request, client_address(scope))
+    if isinstance(ticket, Refusal):
+        await send_ws_refusal(receive, send, ticket)
+        return
+    try:
+        channel = AsgiChannel(receive, send)
+        if not await channel.accept():
+            return
+        hub.metrics.connections.inc()
+        try:
+            await _serve(hub, channel, request, ticket)
+        finally:
+            hub.metrics.connections.dec()
+    finally:
+        ticket.release()
+
+
+async def _serve(hub: Hub, channel: Channel, request: ConnectRequest, ticket: Ticket) -> None:
+    document_id = request.document_id
+    anonymous = hub.settings.anonymous
+    if not valid_document_id(document_id, anonymous=anonymous):
+        await channel.close(
+            CloseCode.MALFORMED,
+            "invalid document id: use 1-200 printable characters"
+            if anonymous
+            else "invalid document id: use 1-200 letters, digits and . _ : ~ -",
+        )
+        return
     try:
         principal = await hub.authenticate(request)
     except DocumentNotFound as exc:
@@ -122,6 +133,10 @@ async def _serve(hub: Hub, channel: Channel, scope: Scope) -> None:
         await channel.close(CloseCode.UNAUTHENTICATED, f"not authenticated: {exc}")
         return
 
+    too_many = ticket.join_account(principal.user_id)
+    if too_many is not None:
+        await channel.close(CloseCode.LIMITED, too_many)
+        return
     wants_saved = request.query.get("saved", "").lower() in _TRUE
     wants_events = request.query.get("events", "").lower() in _TRUE
     # The copies of the query, headers and cookies are not needed past this point, and a
@@ -157,6 +172,7 @@ async def _serve(hub: Hub, channel: Channel, scope: Scope) -> None:
 async def _read(hub: Hub, channel: Channel, room: Room, connection: Connection) -> None:
     limit = hub.settings.max_message_bytes
     metrics = hub.metrics
+    rate = MessageRate(hub.admission.rates, time.monotonic())
     try:
         async for data in channel:
             metrics.messages_received.inc()
@@ -167,6 +183,10 @@ async def _read(hub: Hub, channel: Channel, room: Room, connection: Connection) 
                     f"message of {len(data)} bytes exceeds the limit of {limit} bytes",
                     drain=False,
                 )
+                return
+            flooding = rate.admit(len(data), time.monotonic())
+            if flooding is not None:
+                connection.close(CloseCode.LIMITED, f"{flooding}; slow down", drain=False)
                 return
             await room.handle(connection, decode(data))
             if connection.closing:

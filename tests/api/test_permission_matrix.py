@@ -8,12 +8,14 @@ A refused call must also answer the one error shape.
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from websockets.exceptions import InvalidStatus
 
 from crdt import Auth
 from tests.api.support import PASSWORD, Team, unique_email
@@ -395,7 +397,8 @@ class SocketCase:
     name: str
     setup: Setup
     outcomes: dict[str, str | int]
-    """``write``, ``read`` (read-only connection), or the close code."""
+    """``write``, ``read`` (read-only connection), the close code, or the HTTP status of a
+    refusal before the upgrade (no credential at all)."""
 
 
 SOCKET_CASES = [
@@ -408,7 +411,7 @@ SOCKET_CASES = [
             "commenter": READ,
             "viewer": READ,
             "outsider": 4403,
-            "anonymous": 4401,
+            "anonymous": 401,
         },
     ),
     SocketCase(
@@ -420,7 +423,7 @@ SOCKET_CASES = [
             "commenter": READ,
             "viewer": READ,
             "outsider": READ,
-            "anonymous": 4401,
+            "anonymous": 401,
         },
     ),
     SocketCase(
@@ -432,11 +435,11 @@ SOCKET_CASES = [
             "commenter": READ,
             "viewer": READ,
             "outsider": 4403,
-            "anonymous": 4401,
+            "anonymous": 401,
         },
     ),
     SocketCase(
-        "trashed", trashed_document, {**dict.fromkeys(IDENTITIES[:-1], 4404), "anonymous": 4401}
+        "trashed", trashed_document, {**dict.fromkeys(IDENTITIES[:-1], 4404), "anonymous": 401}
     ),
 ]
 
@@ -455,6 +458,9 @@ async def test_socket(accounts_server, team: Team, case: SocketCase, who: str):
     params = {} if who == "anonymous" else {"token": team.accounts[who].token}
     outcome = case.outcomes[who]
     ws_url = accounts_server.ws_url
+    if isinstance(outcome, int) and outcome < 1000:
+        await _refused_before_upgrade(ws_url, document_id, params, outcome)
+        return
     if isinstance(outcome, int):
         async with RawClient.connect(ws_url, document_id, params=params, sync=False) as client:
             code, reason = await client.wait_closed()
@@ -475,10 +481,21 @@ async def test_socket(accounts_server, team: Team, case: SocketCase, who: str):
             assert update  # it was sent, and refused
 
 
+async def _refused_before_upgrade(
+    ws_url: str, document_id: str, params: dict[str, str], status: int
+) -> None:
+    with pytest.raises(InvalidStatus) as refused:
+        async with RawClient.connect(ws_url, document_id, params=params, sync=False):
+            pass
+    response = refused.value.response
+    assert response.status_code == status, response
+    assert json.loads(response.body)["error"]["message"]
+
+
 async def test_socket_refuses_unknown_documents_and_bad_tokens(accounts_server, team: Team):
+    await _refused_before_upgrade(accounts_server.ws_url, "no-such-document", {}, 401)
     cases = [
         ("no-such-document", {"token": team.accounts["owner"].token}, 4404),
-        ("no-such-document", {}, 4401),
         ("no-such-document", {"token": "gess_not-a-token"}, 4401),
         ("no-such-document", {"token": "garbage"}, 4401),
     ]

@@ -1,0 +1,169 @@
+"""Connections that never finish a request: a request timeout, a cap on connections still
+sending theirs, and the node's connection cap.
+
+uvicorn keeps a connection that has not sent a complete request for as long as the client
+likes (its ``timeout_keep_alive`` only runs *between* requests), so silent and slowloris
+connections pile up until the descriptor table is full. :class:`ConnectionGuard` arms a
+timer when a connection opens or starts a request and disarms it once the request is
+complete (for a WebSocket: once the handshake is in); a connection still pending at the
+deadline is answered 408 and closed. Pending connections are also capped: a new one beyond
+the cap closes the oldest (503), so a flood of idle connections cannot keep out the probes
+and clients that send their request at once.
+
+The guard plugs into uvicorn's httptools protocol (:func:`guarded_protocol`); the app asks
+it whether the node is :meth:`ConnectionGuard.full` to refuse new work with 503 while
+``/healthz`` keeps answering.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import resource
+from typing import Any, ClassVar
+
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+__all__ = ["RESERVED_DESCRIPTORS", "ConnectionGuard", "connection_cap", "guarded_protocol"]
+
+RESERVED_DESCRIPTORS = 256
+"""Descriptors kept out of the automatic connection cap: the database pool, Redis, logs,
+the listening sockets, and the files a node opens."""
+
+
+def connection_cap(configured: int, max_pending: int) -> int:
+    """The node's connection cap: ``configured``, or with 0 what the open-file limit allows
+    once pending connections and :data:`RESERVED_DESCRIPTORS` are set aside (at least 64)."""
+    if configured > 0:
+        return configured
+    soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft == resource.RLIM_INFINITY:
+        return 0
+    return max(64, soft - max_pending - RESERVED_DESCRIPTORS)
+
+
+def _response(status: int, reason: str, code: str, message: str) -> bytes:
+    """A complete ``Connection: close`` HTTP response with a JSON error in the API's shape."""
+    body = json.dumps({"error": {"code": code, "message": message}}).encode()
+    head = (
+        f"HTTP/1.1 {status} {reason}\r\n"
+        "content-type: application/json\r\n"
+        f"content-length: {len(body)}\r\n"
+        "connection: close\r\n"
+        "\r\n"
+    )
+    return head.encode() + body
+
+
+_TIMED_OUT = _response(
+    408,
+    "Request Timeout",
+    "request_timeout",
+    "the request was not complete in time; send it at once",
+)
+_CROWDED = _response(
+    503,
+    "Service Unavailable",
+    "unavailable",
+    "too many connections are opening at once; try again shortly",
+)
+
+
+class ConnectionGuard:
+    """Deadlines and a cap for connections that have not sent a complete request yet.
+
+    Args:
+        request_timeout: seconds a connection may stay pending.
+        max_pending: pending connections at most; a new one beyond it closes the oldest.
+        max_connections: open connections beyond which :meth:`full` says so (0: never).
+    """
+
+    def __init__(self, *, request_timeout: float, max_pending: int, max_connections: int) -> None:
+        self.request_timeout = request_timeout
+        self.max_pending = max_pending
+        self.max_connections = max_connections
+        self._pending: dict[_Guarded, asyncio.TimerHandle] = {}
+        """Insertion-ordered: the first is the oldest."""
+        self._open: set[Any] | None = None
+
+    def track(self, connections: set[Any]) -> None:
+        """Count open connections with uvicorn's own set of them (HTTP and WebSocket)."""
+        self._open = connections
+
+    @property
+    def open(self) -> int:
+        return 0 if self._open is None else len(self._open)
+
+    @property
+    def pending(self) -> int:
+        return len(self._pending)
+
+    def full(self) -> bool:
+        """Whether the node holds more connections than its cap."""
+        return self.max_connections > 0 and self.open > self.max_connections
+
+    def arm(self, protocol: _Guarded) -> None:
+        """Start a connection's deadline, unless it is already pending (the deadline counts
+        from the first byte, not the last)."""
+        if protocol in self._pending:
+            return
+        while len(self._pending) >= self.max_pending:
+            oldest = next(iter(self._pending))
+            self.disarm(oldest)
+            oldest.refuse(_CROWDED)
+        loop = asyncio.get_running_loop()
+        self._pending[protocol] = loop.call_later(self.request_timeout, self._expire, protocol)
+
+    def disarm(self, protocol: _Guarded) -> None:
+        """The connection's request is complete, or the connection is gone."""
+        timer = self._pending.pop(protocol, None)
+        if timer is not None:
+            timer.cancel()
+
+    def _expire(self, protocol: _Guarded) -> None:
+        if self._pending.pop(protocol, None) is not None:
+            protocol.refuse(_TIMED_OUT)
+
+
+class _Guarded(HttpToolsProtocol):
+    """uvicorn's httptools protocol, with the request deadline of a :class:`ConnectionGuard`."""
+
+    guard: ClassVar[ConnectionGuard]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.guard.track(self.connections)
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self.guard.arm(self)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.guard.disarm(self)
+        super().connection_lost(exc)
+
+    def on_message_begin(self) -> None:
+        super().on_message_begin()
+        self.guard.arm(self)
+
+    def on_message_complete(self) -> None:
+        self.guard.disarm(self)
+        super().on_message_complete()
+
+    def handle_websocket_upgrade(self) -> None:
+        # The handshake is complete; the socket's own limits take over from here.
+        self.guard.disarm(self)
+        super().handle_websocket_upgrade()
+
+    def refuse(self, response: bytes) -> None:
+        """Answer ``response`` (unless a response is being written) and close."""
+        if self.transport.is_closing():
+            return
+        if self.cycle is None or self.cycle.response_complete:
+            self.transport.write(response)
+        self.transport.close()
+
+
+def guarded_protocol(guard: ConnectionGuard) -> type[asyncio.Protocol]:
+    """The HTTP protocol class to give uvicorn (``Config(http=...)``) for ``guard``."""
+    return type("GuardedHttpToolsProtocol", (_Guarded,), {"guard": guard})
