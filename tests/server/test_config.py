@@ -40,6 +40,10 @@ def test_flag_wins_over_environment_which_wins_over_default() -> None:
         (["--port", "70000"], "port must be between 1 and 65535"),
         (["--log-level", "loud"], "log level must be one of"),
         (["--compact-threshold", "0"], "compact threshold must be positive"),
+        (["--request-timeout", "0"], "request timeout must be positive"),
+        (["--max-presence-bytes", "0"], "max presence bytes must be positive"),
+        (["--max-connections-per-ip", "-1"], "must be zero \\(no limit\\) or positive"),
+        (["--max-messages-per-second", "lots"], "not a valid float"),
     ],
 )
 def test_bad_values_are_named(argv: list[str], message: str) -> None:
@@ -52,3 +56,17 @@ def test_bad_values_are_named(argv: list[str], message: str) -> None:
 )
 def test_loopback_detection(host: str, loopback: bool) -> None:
     assert Settings(host=host).is_loopback is loopback
+
+
+def test_limits_read_their_variables_and_zero_turns_them_off() -> None:
+    environ = {
+        "GESS_MAX_MESSAGES_PER_SECOND": "0",
+        "GESS_MAX_CONNECTIONS_PER_ACCOUNT": "3",
+        "GESS_PRESENCE_PER_SECOND": "2.5",
+    }
+    settings = parse(["--max-bytes-per-second", "4096"], environ)
+    assert settings.max_messages_per_second == 0
+    assert settings.max_connections_per_account == 3
+    assert settings.presence_per_second == 2.5
+    assert settings.max_bytes_per_second == 4096
+    assert (settings.request_timeout, settings.max_presence_bytes) == (10.0, 8192)
