@@ -141,6 +141,16 @@ class LiveAccess:
             closed += 1
         return closed
 
+    def end_token(self, token_id: str) -> int:
+        """Close the connections of this node opened with a token that just ended (4401); how
+        many. Other nodes close theirs at their next re-check."""
+        closed = 0
+        for _, connection in self._connections(None, None):
+            if connection.principal.token_id == token_id:
+                connection.close(CloseCode.UNAUTHENTICATED, _SIGNED_OUT)
+                closed += 1
+        return closed
+
     async def close_document(self, document_id: str, code: int, reason: str) -> None:
         """Commit what is pending for a document here and close its connections."""
         room = self._rooms.room(document_id)

@@ -192,6 +192,7 @@ async def logout(call: Call) -> Response:
     token = call.signed_in.token
     async with call.services.database.transaction() as connection:
         await delete_token(connection, user_id=token.user_id, token_id=token.id, kind=token.kind)
+    call.services.live.end_token(token.id)
     response = Response(status_code=204)
     response.delete_cookie(SESSION_COOKIE, httponly=True, samesite="lax")
     response.delete_cookie(CSRF_COOKIE, samesite="lax")
@@ -298,3 +299,4 @@ async def revoke_token(call: Call) -> None:
         )
     if not deleted:
         raise not_found(f"you have no token {call.path['token_id']}")
+    call.services.live.end_token(call.path["token_id"])
