@@ -156,10 +156,15 @@ class _Guarded(HttpToolsProtocol):
         super().handle_websocket_upgrade()
 
     def refuse(self, response: bytes) -> None:
-        """Answer ``response`` (unless a response is being written) and close."""
+        """Answer ``response`` and close; only close if the answer could garble another one
+        (a response is being written, or the pending request was already answered)."""
         if self.transport.is_closing():
             return
-        if self.cycle is None or self.cycle.response_complete:
+        cycle = self.cycle
+        current = cycle is not None and cycle.scope is self.scope
+        if cycle is None or (
+            cycle.response_complete if not current else not cycle.response_started
+        ):
             self.transport.write(response)
         self.transport.close()
 

@@ -156,7 +156,8 @@ class Presence:
         exceed the size limit is closed with 4413 and nothing of the update is applied.
 
         Raises:
-            ProtocolError: the connection announced more than :data:`MAX_AWARENESS_IDS` ids.
+            ProtocolError: the connection announced more than :data:`MAX_AWARENESS_IDS` ids
+                (counting those of updates held back).
         """
         now = time.monotonic()
         mine = [entry for entry in entries if self._may_set(connection, entry.client_id, now)]
@@ -180,6 +181,11 @@ class Presence:
         sizes = dict(self._sizes.get(connection, {}))
         for entry in entries:
             sizes[entry.client_id] = _state_size(entry)
+        if len(sizes) > MAX_AWARENESS_IDS:
+            # Counted here too, not only when applied: held updates must stay bounded.
+            raise ProtocolError(
+                f"a connection may announce at most {MAX_AWARENESS_IDS} awareness ids"
+            )
         total = sum(sizes.values())
         limit = self._limits.max_bytes
         if total > limit:

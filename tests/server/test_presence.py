@@ -133,3 +133,14 @@ def test_a_connection_may_announce_a_bounded_number_of_ids():
         presence.local(connection, [AwarenessEntry(client_id, 1, {})])
     with pytest.raises(ProtocolError):
         presence.local(connection, [AwarenessEntry(1000, 1, {})])
+
+
+async def test_ids_of_held_updates_count_against_the_bound():
+    presence = Presence("doc", PresenceLimits(updates_per_second=1))
+    connection, _ = connect()
+    presence.local(connection, [AwarenessEntry(0, 1, {})])
+    presence.local(connection, [AwarenessEntry(0, 2, {})])  # the burst is spent: held from here
+    removals = [AwarenessEntry(client_id, 1, None) for client_id in range(1, MAX_AWARENESS_IDS)]
+    assert presence.local(connection, removals) == []
+    with pytest.raises(ProtocolError):
+        presence.local(connection, [AwarenessEntry(MAX_AWARENESS_IDS, 1, None)])
