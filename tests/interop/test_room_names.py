@@ -33,6 +33,10 @@ async def test_stock_clients_share_any_printable_room_name(gess_server: StartSer
 
 async def test_accounts_mode_keeps_its_document_id_rules(gess_server: StartServer):
     server = await gess_server(anonymous=False, extra_args=ACCOUNT_ARGS)
-    async with RawClient.connect(server.ws_url, "test-@y/websocket", sync=False) as client:
+    # A token of some kind: a socket with none is refused before the upgrade (HTTP 401).
+    params = {"token": "gess_not-a-token"}
+    async with RawClient.connect(
+        server.ws_url, "test-@y/websocket", params=params, sync=False
+    ) as client:
         code, reason = await client.wait_closed()
     assert code == 4400 and "letters, digits" in reason
