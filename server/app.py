@@ -58,7 +58,11 @@ class _Node(Starlette):
             # must still be able to tell a busy node from a dead one.
             refusal = self.state.admission.full()
             if refusal is not None:
-                await send_http_refusal(send, refusal)
+
+                async def busy(scope: Scope, receive: Receive, send: Send) -> None:
+                    await send_http_refusal(send, refusal)
+
+                await SecurityHeaders(busy)(scope, receive, send)
                 return
         await super().__call__(scope, receive, send)
 

@@ -119,6 +119,7 @@ async def test_beyond_the_connection_cap_healthz_still_answers(gess_server: Star
             busy = await http.get("/metrics")
             assert busy.status_code == 503
             assert busy.json()["error"]["code"] == "unavailable"
+            assert busy.headers["retry-after"] and busy.headers["x-content-type-options"]
         evicted = 0
         for reader, _ in silent[:-4]:
             evicted += (await _read_until_closed(reader, 10)).startswith(b"HTTP/1.1 503")
