@@ -21,8 +21,16 @@ __all__ = ["STATIC_DIR", "app_routes"]
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 
-APP_PATHS = ("/", "/login", "/register", "/invite/{token}", "/w/{workspace_id}", "/d/{document_id}")
-"""The URLs the app draws itself; each answers ``index.html``."""
+APP_PATHS = (
+    "/",
+    "/login",
+    "/register",
+    "/invite/{token}",
+    "/w/{workspace_id}",
+    "/d/{document_id:path}",
+)
+"""The URLs the app draws itself; each answers ``index.html``. ``/d/`` takes the whole rest of
+the path: in ``--anonymous`` mode a room name may contain '/' (``/d/team/notes``)."""
 
 
 class _HashedAssets(StaticFiles):

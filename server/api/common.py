@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from server.accounts import user_color
 from server.api.errors import forbidden, not_found
 from server.api.models import DocumentOut, UserOut, WorkspaceOut
 from server.permissions import Role, at_least
@@ -98,6 +99,7 @@ def user_out(user: UserRecord) -> UserOut:
             "id": user.id,
             "email": user.email,
             "name": user.name,
+            "color": user_color(user.id),
             "instance_role": user.instance_role,
             "actor_type": user.actor_type,
             "organisation": user.organisation,

@@ -153,6 +153,10 @@ class UserOut(BaseModel):
     id: str
     email: str
     name: str
+    color: str = Field(
+        description="#rrggbb: the colour others see for this account (caret, avatar), "
+        "the one the server sets in its presence"
+    )
     instance_role: InstanceRole = Field(description="admin: the operator of this instance")
     actor_type: ActorType | None
     organisation: str | None
