@@ -6,7 +6,7 @@ from collections.abc import Awaitable, Callable
 
 import anyio
 import pytest
-from playwright.async_api import Page, expect
+from playwright.async_api import Locator, Page, expect
 
 from tests.integration.server import GessServer
 from tests.interop.node import scaled
@@ -168,7 +168,11 @@ async def test_edits_made_offline_survive_closing_the_page_and_are_sent_later(
     await amina.keyboard.type("Kept in this browser.")
     # A read of the IndexedDB copy, queued after the writes of every keystroke, returns once
     # they are done (a person does not close the tab within the same millisecond).
-    await amina.evaluate(IDB_BARRIER, f"gess-doc:{document_id}")
+    (copy,) = await amina.evaluate(
+        "async () => (await indexedDB.databases())"
+        ".map(d => d.name).filter(n => n.startsWith('gess-'))"
+    )
+    await amina.evaluate(IDB_BARRIER, copy)
     # The tab is closed while the server is down; this browser's IndexedDB keeps the edit.
     context = amina.context
     await amina.close()
@@ -179,3 +183,24 @@ async def test_edits_made_offline_survive_closing_the_page_and_are_sent_later(
     await expect(again.get_by_text("Saved", exact=True)).to_be_visible()
     await open_editor(jonas, document_id)
     await expect(editor_of(jonas)).to_contain_text("Kept in this browser.")
+
+
+async def test_your_avatar_has_the_colour_others_see_for_you(new_page: NewPage) -> None:
+    amina, jonas, _, document_id = await team(new_page)
+    await open_editor(amina, document_id)
+    await open_editor(jonas, document_id)
+
+    def avatar(page: Page, name: str) -> Locator:
+        here = page.get_by_role("list", name="Who is here")
+        return here.get_by_role("listitem").filter(has_text=name)
+
+    background = "element => getComputedStyle(element).backgroundColor"
+    for person in ("Amina Diallo", "Jonas Mbeki"):
+        await expect(avatar(amina, person)).to_be_visible()
+        await expect(avatar(jonas, person)).to_be_visible()
+        own = amina if person == "Amina Diallo" else jonas
+        other = jonas if own is amina else amina
+        seen_by_self = await avatar(own, person).evaluate(background)
+        seen_by_other = await avatar(other, person).evaluate(background)
+        assert seen_by_self == seen_by_other, (person, seen_by_self, seen_by_other)
+    await screenshot(amina, "editor-avatars")

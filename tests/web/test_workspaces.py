@@ -75,6 +75,11 @@ async def test_documents_are_created_from_templates_renamed_trashed_and_restored
     renamed = page.get_by_role("link", name="Module 1: foundations")
     await expect(renamed).to_be_visible()
     await page.get_by_role("button", name="Move to trash: Module 1: foundations").click()
+    confirm = page.get_by_role("dialog", name="Move “Module 1: foundations” to the trash?")
+    await confirm.get_by_role("button", name="Cancel").click()
+    await expect(renamed).to_be_visible()
+    await page.get_by_role("button", name="Move to trash: Module 1: foundations").click()
+    await confirm.get_by_role("button", name="Move to trash").click()
     await expect(renamed).to_have_count(0)
     await page.get_by_text("Trash", exact=True).click()
     await page.get_by_role("button", name="Restore Module 1: foundations").click()
@@ -106,7 +111,7 @@ async def test_the_workspace_page_follows_what_others_do_live(new_page: NewPage)
 
 
 async def test_app_urls_answer_the_app_and_assets_are_cacheable(app: GessServer) -> None:
-    for path in ("/", "/login", "/register", "/invite/abc", "/w/abc", "/d/abc"):
+    for path in ("/", "/login", "/register", "/invite/abc", "/w/abc", "/d/abc", "/d/team/notes"):
         response = await app.get(path)
         assert response.status_code == 200, path
         assert response.headers["content-type"].startswith("text/html")
@@ -142,6 +147,44 @@ async def test_anonymous_mode_opens_any_document_without_signing_in(
         await context.close()
 
 
+async def test_anonymous_rooms_named_with_slashes_and_escapes_open_from_their_url(
+    browser: Browser, gess_server: StartServer
+) -> None:
+    server = await gess_server(anonymous=True)
+    first = await browser.new_context(base_url=server.http_url)
+    second = await browser.new_context(base_url=server.http_url)
+    try:
+        page = await first.new_page()
+        await page.goto("/d/team/notes")
+        await expect(page.get_by_role("heading", name="team/notes", level=1)).to_be_visible()
+        text = page.get_by_role("textbox", name="Content of team/notes")
+        await expect(page.get_by_text("Saved", exact=True)).to_be_visible()
+        await text.click()
+        await page.keyboard.type("Shared under a slash.")
+        await expect(page.get_by_text("Saved", exact=True)).to_be_visible()
+        # The same room, its '/' escaped: one room, whatever the spelling of its URL.
+        other = await second.new_page()
+        await other.goto("/d/team%2Fnotes")
+        await expect(other.get_by_role("textbox", name="Content of team/notes")).to_contain_text(
+            "Shared under a slash."
+        )
+        # A name with characters a URL must escape ('#' would otherwise end the path).
+        await other.goto("/d/r%C3%A9union%20%231/ordre")
+        room = other.get_by_role("textbox", name="Content of réunion #1/ordre")
+        await expect(other.get_by_text("Saved", exact=True)).to_be_visible()
+        await room.click()
+        await other.keyboard.type("Point 1.")
+        await expect(other.get_by_text("Saved", exact=True)).to_be_visible()
+        await page.goto("/d/r%C3%A9union%20%231/ordre")
+        await expect(
+            page.get_by_role("textbox", name="Content of réunion #1/ordre")
+        ).to_contain_text("Point 1.")
+        await screenshot(page, "anonymous-room-with-slash")
+    finally:
+        await first.close()
+        await second.close()
+
+
 async def test_owners_add_members_by_e_mail_change_roles_and_remove_them(
     new_page: NewPage,
 ) -> None:
@@ -150,7 +193,21 @@ async def test_owners_add_members_by_e_mail_change_roles_and_remove_them(
     await sign_up_via_invitation(owner, other, workspace_id)
     await owner.goto(f"/w/{workspace_id}")
     await expect(owner.get_by_role("combobox", name="Role of Léa Martin")).to_have_value("viewer")
+    # Removing asks first; Escape (or Cancel) keeps her.
     await owner.get_by_role("button", name="Remove Léa Martin").click()
+    dialog = owner.get_by_role("dialog", name="Remove Léa Martin from this workspace?")
+    await expect(dialog).to_be_visible()
+    await expect(dialog.get_by_role("button", name="Cancel")).to_be_focused()
+    await screenshot(owner, "confirm-remove-member")
+    await owner.keyboard.press("Escape")
+    await expect(dialog).to_have_count(0)
+    await expect(owner.get_by_role("combobox", name="Role of Léa Martin")).to_have_value("viewer")
+    # Confirmed by keyboard alone, she is removed.
+    await owner.get_by_role("button", name="Remove Léa Martin").click()
+    await expect(dialog).to_be_visible()
+    await owner.keyboard.press("Tab")
+    await expect(dialog.get_by_role("button", name="Remove")).to_be_focused()
+    await owner.keyboard.press("Enter")
     await expect(owner.get_by_text("Léa Martin was removed.")).to_be_visible()
     await expect(owner.get_by_role("combobox", name="Role of Léa Martin")).to_have_count(0)
     # Léa has an account now: adding her by e-mail makes her a member at once.

@@ -32,10 +32,7 @@ export function shell(user: User | null, ...extras: Node[]): HTMLElement {
           {
             type: 'button',
             class: 'quiet',
-            onclick: async () => {
-              await signOut()
-              navigate('/login')
-            },
+            onclick: () => void signOut(() => navigate('/login')),
           },
           t('sign_out'),
         ),

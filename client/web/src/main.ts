@@ -10,7 +10,8 @@ route(/^\/login\/?$/, loginPage)
 route(/^\/register\/?$/, registerPage)
 route(/^\/invite\/([^/]+)\/?$/, invitePage)
 route(/^\/w\/([^/]+)\/?$/, workspacePage)
-route(/^\/d\/([^/]+)\/?$/, async (params) => (await import('./editor/editor-page')).editorPage(params))
+// The rest of the path is the id: an anonymous room's name may contain '/' ("/d/team/notes").
+route(/^\/d\/(.+?)\/?$/, async (params) => (await import('./editor/editor-page')).editorPage(params))
 route(/^\/$/, homePage)
 route(/.*/, async () => {
   document.title = t('not_found')

@@ -31,7 +31,7 @@ export async function draw(): Promise<void> {
   for (const { pattern, render } of routes) {
     const match = pattern.exec(path)
     if (match) {
-      const done = await render(match.slice(1).map(decodeURIComponent))
+      const done = await render(match.slice(1).map(decodePart))
       if (number === drawing) cleanup = done
       else if (done) done()
       return
@@ -52,4 +52,13 @@ export function interceptLinks(): void {
     navigate(url.pathname + url.search)
   })
   window.addEventListener('popstate', () => void draw())
+}
+
+/** A path part as typed: percent-escapes decoded, and a stray '%' kept as it is. */
+function decodePart(part: string): string {
+  try {
+    return decodeURIComponent(part)
+  } catch {
+    return part
+  }
 }

@@ -1,6 +1,7 @@
 // The one session object: who is signed in, read once from /api/me and updated on sign-in
 // and sign-out.
 import { ApiError, get, post } from './api'
+import { forgetEverything } from './local-data'
 import type { User } from './types'
 
 let current: User | null | undefined
@@ -22,10 +23,15 @@ export function signedIn(user: User): void {
   current = user
 }
 
-export async function signOut(): Promise<void> {
-  try {
-    await post('/api/auth/logout')
-  } finally {
-    current = null
-  }
+/**
+ * Ends the session on the server, then ``leave``s the current page (which closes any open
+ * document) and deletes everything this browser kept for the person: the next person on this
+ * computer starts clean. If the server could not end the session, this throws and nothing
+ * local is deleted (the person is still signed in and may hold unsent edits).
+ */
+export async function signOut(leave: () => void): Promise<void> {
+  await post('/api/auth/logout')
+  current = null
+  leave()
+  await forgetEverything()
 }

@@ -7,6 +7,8 @@ export interface User {
   id: string
   email: string
   name: string
+  /** ``#rrggbb``: the colour the server gives this account in presence (caret, avatar). */
+  color: string
 }
 
 export interface Page<T> {

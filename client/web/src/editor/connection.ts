@@ -6,6 +6,7 @@ import type * as encoding from 'lib0/encoding'
 import { IndexeddbPersistence } from 'y-indexeddb'
 import { WebsocketProvider } from 'y-websocket'
 import * as Y from 'yjs'
+import { documentStoreName } from '../local-data'
 import { SavedTracker } from './saved'
 
 const SYNC = 0
@@ -42,13 +43,17 @@ export class DocumentConnection {
   private scheduled = false
   private last: SaveState | null = null
 
+  /** ``userId``: whose copy this is (null for a guest); each person has their own. */
   constructor(
     readonly documentId: string,
+    userId: string | null,
     private readonly callbacks: Callbacks,
   ) {
-    this.persistence = new IndexeddbPersistence(storageName(documentId), this.doc)
+    this.persistence = new IndexeddbPersistence(documentStoreName(userId, documentId), this.doc)
     const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:'
-    this.provider = new WebsocketProvider(`${scheme}//${location.host}/ws`, documentId, this.doc, {
+    // The provider puts the room name into the URL as it is: encode it, so that an anonymous
+    // room named e.g. 'a?b#c' reaches the server whole (the server decodes the path).
+    this.provider = new WebsocketProvider(`${scheme}//${location.host}/ws`, encodeURIComponent(documentId), this.doc, {
       params: { saved: '1', events: '1' },
       // Another tab's copy is not the server's: only the server may say "saved".
       disableBc: true,
@@ -127,8 +132,4 @@ export class DocumentConnection {
     await this.persistence.clearData()
     this.doc.destroy()
   }
-}
-
-function storageName(documentId: string): string {
-  return `gess-doc:${documentId}`
 }

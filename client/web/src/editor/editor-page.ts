@@ -25,6 +25,8 @@ const STATE_TEXT: Record<SaveState, Key> = {
   saved: 'saved.saved',
 }
 
+const GUEST_COLOR = '#5b6b7f'
+
 const writes = (role: Role | null): boolean => role === 'owner' || role === 'editor'
 
 interface Known {
@@ -97,7 +99,7 @@ export async function editorPage([id = '']: string[]): Promise<() => void> {
   }
 
   const start = (): void => {
-    const live = new DocumentConnection(id, {
+    const live = new DocumentConnection(id, user?.id ?? null, {
       state: (state) => replace(savedState, t(STATE_TEXT[state])),
       event: (event: ServerEvent) => {
         if (event.type === 'access' && typeof event.can_write === 'boolean') {
@@ -129,7 +131,9 @@ export async function editorPage([id = '']: string[]): Promise<() => void> {
       },
     })
     connection = live
-    const me = user ?? { name: t('editor.guest') }
+    // Signed in, the server sets this same user field for everyone else: using its colour
+    // here makes you look the same to yourself as to them. A guest's is as claimed.
+    const me = user ? { id: user.id, name: user.name, color: user.color } : { name: t('editor.guest'), color: GUEST_COLOR }
     editor = new Editor({
       element: surface,
       editable: canWrite,
@@ -141,7 +145,7 @@ export async function editorPage([id = '']: string[]): Promise<() => void> {
         TaskList,
         TaskItem.configure({ nested: true }),
         Collaboration.configure({ document: live.doc, field: 'default' }),
-        CollaborationCaret.configure({ provider: live.provider, user: { name: me.name, color: '#5b6b7f' }, render: caret }),
+        CollaborationCaret.configure({ provider: live.provider, user: me, render: caret }),
       ],
       editorProps: {
         // A function: ProseMirror asks again after setEditable, so aria-readonly follows.

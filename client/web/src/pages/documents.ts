@@ -1,6 +1,7 @@
 // The workspace's documents: open, create from a template (its description shown), rename,
 // move to the trash and back. Editors and owners see the controls; the server decides.
 import { get, patch, post } from '../api'
+import { confirmAction } from '../confirm'
 import { field, h, replace, value } from '../dom'
 import { describe } from '../errors'
 import { lookup, t, when } from '../i18n'
@@ -96,7 +97,11 @@ export function documentsPanel(workspaceId: string, role: Role | null, changed: 
                   type: 'button',
                   class: 'quiet danger',
                   'aria-label': t('docs.trash_named', { title: doc.title }),
-                  onclick: () => void act(() => post(`/api/documents/${doc.id}/trash`)),
+                  onclick: async () => {
+                    // Restorable from the trash, but it leaves everyone's list at once: ask.
+                    if (!(await confirmAction(t('docs.trash_confirm', { title: doc.title }), t('docs.to_trash')))) return
+                    await act(() => post(`/api/documents/${doc.id}/trash`))
+                  },
                 },
                 t('docs.to_trash'),
               ),

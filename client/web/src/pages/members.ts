@@ -1,6 +1,7 @@
 // Members and roles. Everyone sees who is in the workspace; owners also see the controls:
 // invite by e-mail or by a link to pass on, change a role, remove.
 import { del, get, patch, post } from '../api'
+import { confirmAction } from '../confirm'
 import { field, h, replace, value } from '../dom'
 import { describe } from '../errors'
 import { t, type Key } from '../i18n'
@@ -50,7 +51,10 @@ export function membersPanel(workspaceId: string, role: Role | null, selfId: str
           type: 'button',
           class: 'quiet danger',
           'aria-label': t('members.remove_named', { name: member.name }),
-          onclick: () => void act(() => del(`${base}/${member.user_id}`), t('members.removed', { name: member.name })),
+          onclick: async () => {
+            if (!(await confirmAction(t('members.remove_confirm', { name: member.name }), t('members.remove')))) return
+            await act(() => del(`${base}/${member.user_id}`), t('members.removed', { name: member.name }))
+          },
         },
         t('members.remove'),
       )),

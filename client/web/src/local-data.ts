@@ -1,0 +1,37 @@
+// What this browser keeps of GESS between visits: the offline copies of documents, in
+// IndexedDB. Ministry staff share computers, so each copy belongs to one person (its name holds
+// the account's id) and signing out deletes them all: the next person to sign in on this browser
+// can neither see nor send the previous person's unsent edits.
+
+const PREFIX = 'gess-'
+
+/**
+ * The IndexedDB database holding ``documentId``'s offline copy for ``userId`` (null: a guest in
+ * ``--anonymous`` mode). Distinct people never share a copy of the same document.
+ */
+export function documentStoreName(userId: string | null, documentId: string): string {
+  const owner = userId === null ? 'guest' : `user:${encodeURIComponent(userId)}`
+  return `${PREFIX}doc:${owner}:${documentId}`
+}
+
+/**
+ * Deletes every GESS database in this browser (this person's copies, and any left by older
+ * builds that keyed copies by document only). Resolves once all are gone; a database still
+ * open (an editor not yet closed) is deleted as soon as it closes.
+ */
+export async function forgetEverything(): Promise<void> {
+  const databases = await indexedDB.databases()
+  await Promise.all(
+    databases
+      .map((database) => database.name)
+      .filter((name): name is string => name !== undefined && name.startsWith(PREFIX))
+      .map(
+        (name) =>
+          new Promise<void>((resolve) => {
+            const request = indexedDB.deleteDatabase(name)
+            request.onsuccess = () => resolve()
+            request.onerror = () => resolve()
+          }),
+      ),
+  )
+}
