@@ -23,6 +23,19 @@ IDB_BARRIER = """name => new Promise((resolve, reject) => {
         request.onerror = () => reject(request.error)
     }
 })"""
+
+
+async def offline_copy(page: Page) -> str:
+    """The name of the one IndexedDB database holding this browser's offline copy (it is named
+    after the person and the document)."""
+    (name,) = await page.evaluate(
+        "async () => (await indexedDB.databases())"
+        ".map(d => d.name).filter(n => n.startsWith('gess-'))"
+    )
+    assert isinstance(name, str)
+    return name
+
+
 OFFLINE = "Offline — your changes are kept on this device and will be sent"
 
 
@@ -168,11 +181,7 @@ async def test_edits_made_offline_survive_closing_the_page_and_are_sent_later(
     await amina.keyboard.type("Kept in this browser.")
     # A read of the IndexedDB copy, queued after the writes of every keystroke, returns once
     # they are done (a person does not close the tab within the same millisecond).
-    (copy,) = await amina.evaluate(
-        "async () => (await indexedDB.databases())"
-        ".map(d => d.name).filter(n => n.startsWith('gess-'))"
-    )
-    await amina.evaluate(IDB_BARRIER, copy)
+    await amina.evaluate(IDB_BARRIER, await offline_copy(amina))
     # The tab is closed while the server is down; this browser's IndexedDB keeps the edit.
     context = amina.context
     await amina.close()

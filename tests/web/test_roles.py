@@ -7,7 +7,7 @@ from playwright.async_api import Page, expect
 
 from tests.integration.server import GessServer
 from tests.web.conftest import NewPage, api, editor_of, open_editor, screenshot, team
-from tests.web.test_editor import IDB_BARRIER
+from tests.web.test_editor import IDB_BARRIER, offline_copy
 
 pytestmark = pytest.mark.integration
 
@@ -71,7 +71,7 @@ async def test_a_copy_with_refused_changes_starts_again_from_the_server_when_it_
     await app.terminate()
     await editor_of(member).click()
     await member.keyboard.type("Written offline.")
-    await member.evaluate(IDB_BARRIER, f"gess-doc:{document_id}")
+    await member.evaluate(IDB_BARRIER, await offline_copy(member))
     context = member.context
     await member.close()
     await app.start()
