@@ -14,7 +14,7 @@ from server.accounts import new_id
 from server.api.common import require_role
 from server.api.errors import conflict, forbidden, not_found
 from server.api.framework import Call
-from server.api.notification_routes import notify_mentions
+from server.api.mentions import notify_mentions
 from server.api.registry import api
 from server.api.thread_models import (
     CommentCreate,
@@ -24,7 +24,7 @@ from server.api.thread_models import (
     comment_out,
     mentioned_ids,
 )
-from server.api.thread_routes import (
+from server.api.threads import (
     ThreadContext,
     load_thread,
     may_delete,

@@ -34,7 +34,7 @@ from server.api.models import (
 )
 from server.api.paging import decode_cursor, split_page
 from server.api.registry import api
-from server.api.workspace_routes import drop_documents
+from server.api.removal import drop_documents
 from server.channel import CloseCode
 from server.permissions import Role
 from storage.accounts import utcnow

@@ -1,5 +1,7 @@
 """Notifications: a member mentioned in a comment (``<@USER_ID>``) is told so.
 
+These routes read and mark them; :mod:`server.api.mentions` creates and pushes them.
+
 Each mentioned member of the document's workspace other than the author gets one
 notification per comment (and, when a comment is edited, per mention it gains); a mention of
 anyone else stays plain text. A notification is stored with the comment, in its transaction,
@@ -10,17 +12,10 @@ their own notifications.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import datetime
-
-from sqlalchemy.ext.asyncio import AsyncConnection
-
 from server.api.errors import not_found
 from server.api.framework import Call
 from server.api.paging import decode_cursor, split_page
 from server.api.registry import api
-from server.api.services import ApiServices
 from server.api.thread_models import (
     NotificationListQuery,
     NotificationOut,
@@ -30,68 +25,14 @@ from server.api.thread_models import (
     notification_out,
 )
 from storage.accounts import utcnow
-from storage.catalog import DocumentRecord
-from storage.comments import CommentRecord, member_names
 from storage.notifications import (
-    NewNotification,
-    NotificationRecord,
     count_unread,
-    insert_notifications,
     list_notifications,
     mark_all_read,
     mark_read,
 )
 
-__all__ = ["Delivery", "notify_mentions"]
-
 _MAX_ID = 2**63 - 1
-
-
-@dataclass(frozen=True, slots=True)
-class Delivery:
-    """Notifications stored in a transaction, to push once it has committed."""
-
-    notifications: Sequence[NotificationRecord]
-
-    def deliver(self, services: ApiServices) -> None:
-        for record in self.notifications:
-            event: dict[str, object] = {
-                "type": "notification",
-                "notification": notification_out(record).model_dump(mode="json"),
-            }
-            services.live.send_to_user(record.user_id, event)
-
-
-async def notify_mentions(
-    connection: AsyncConnection,
-    document: DocumentRecord,
-    comment: CommentRecord,
-    user_ids: Sequence[str],
-    now: datetime,
-) -> Delivery:
-    """Store a notification for each of ``user_ids`` who is a member of the document's
-    workspace and not the comment's author, inside the caller's transaction.
-
-    Returns:
-        What to push with :meth:`Delivery.deliver` after the transaction commits.
-    """
-    candidates = [user_id for user_id in user_ids if user_id != comment.author_id]
-    if not candidates or comment.author_id is None:
-        return Delivery(())
-    members = await member_names(connection, document.workspace_id, candidates)
-    new = [
-        NewNotification(
-            user_id=user_id,
-            actor_id=comment.author_id,
-            workspace_id=document.workspace_id,
-            document_id=document.id,
-            thread_id=comment.thread_id,
-            comment_id=comment.id,
-        )
-        for user_id in candidates
-        if user_id in members
-    ]
-    return Delivery(await insert_notifications(connection, new, now))
 
 
 @api.operation(

@@ -8,28 +8,24 @@ the thread's body: it goes with the thread, not alone.
 Anchors are resolved against the committed content of the document when threads are served
 (one load per request). Every change is pushed live to the document's clients that asked for
 events (``thread.*``, ``comment.*``); opening, resolving, reopening and deleting a thread are
-also workspace activity. Mentions of members notify them (see :mod:`.notification_routes`).
+also workspace activity. Mentions of members notify them (see :mod:`.mentions`).
 """
 
 from __future__ import annotations
 
-import base64
-import logging
-from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from crdt import Document
-from crdt.anchors import Anchor, AnchorError, quote, resolve_all
+from crdt.anchors import Anchor, AnchorError, quote
 from server.accounts import new_id
 from server.api.activity import push, record
 from server.api.common import load_document, require_role
 from server.api.content import committed_content
-from server.api.errors import bad_request, conflict, forbidden, not_found, unprocessable
+from server.api.errors import bad_request, conflict, forbidden, unprocessable
 from server.api.framework import Call
-from server.api.notification_routes import notify_mentions
+from server.api.mentions import notify_mentions
 from server.api.paging import decode_cursor, split_page
 from server.api.registry import api
 from server.api.thread_models import (
@@ -39,132 +35,25 @@ from server.api.thread_models import (
     ThreadPage,
     ThreadPatch,
     mentioned_ids,
-    thread_out,
 )
-from server.permissions import Role, at_least
+from server.api.threads import ThreadContext, load_thread, may_delete, publish, serve_threads
+from server.permissions import Role
 from storage.accounts import utcnow
 from storage.catalog import DocumentRecord
 from storage.comments import (
     ThreadRecord,
-    comments_of,
     delete_thread,
     get_thread,
     insert_comment,
     insert_thread,
     list_threads,
-    member_names,
     set_thread_status,
 )
 
-__all__ = [
-    "MAX_QUOTE_LENGTH",
-    "ThreadContext",
-    "load_thread",
-    "may_delete",
-    "publish",
-    "serve_threads",
-]
-
-logger = logging.getLogger("gess.api.threads")
+__all__ = ["MAX_QUOTE_LENGTH"]
 
 MAX_QUOTE_LENGTH = 10_000
 """The longest range a thread may anchor to, in characters."""
-
-
-@dataclass(frozen=True, slots=True)
-class ThreadContext:
-    """A thread with its document and the caller's role there (None: not a member)."""
-
-    thread: ThreadRecord
-    document: DocumentRecord
-    role: str | None
-
-
-async def load_thread(
-    connection: AsyncConnection, thread_id: str, user_id: str, *, lock: bool = False
-) -> ThreadContext:
-    """A thread, its document and the caller's role there; members only.
-
-    Raises:
-        ApiError: 404 if there is no such thread; 403 if the caller is not a member.
-    """
-    thread = await get_thread(connection, thread_id, lock=lock)
-    if thread is None:
-        raise not_found(f"no thread {thread_id}")
-    document, _, role = await load_document(connection, thread.document_id, user_id)
-    require_role(role, Role.VIEWER, "read comments")
-    return ThreadContext(thread, document, role)
-
-
-def _where_all(content: Document, threads: Sequence[ThreadRecord]) -> list[tuple[int, int] | None]:
-    """Where each thread's anchor is now (None: detached), reading the content once."""
-    anchors: list[Anchor | None] = []
-    for thread in threads:
-        try:
-            anchors.append(Anchor(thread.anchor_start, thread.anchor_end))
-        except AnchorError as exc:
-            logger.warning("thread %s: its anchor no longer decodes: %s", thread.id, exc)
-            anchors.append(None)
-    valid = [anchor for anchor in anchors if anchor is not None]
-    try:
-        resolved = iter(resolve_all(content, valid))
-    except AnchorError as exc:
-        logger.warning("cannot read the structure of a document: %s", exc)
-        return [None] * len(threads)
-    places: list[tuple[int, int] | None] = []
-    for anchor in anchors:
-        found = None if anchor is None else next(resolved)
-        if found is None or found.detached or found.index is None or found.length is None:
-            places.append(None)
-        else:
-            places.append((found.index, found.length))
-    return places
-
-
-def _base64(thread: ThreadRecord) -> tuple[str, str]:
-    return (
-        base64.b64encode(thread.anchor_start).decode(),
-        base64.b64encode(thread.anchor_end).decode(),
-    )
-
-
-async def serve_threads(
-    call: Call, document: DocumentRecord, threads: Sequence[ThreadRecord]
-) -> list[ThreadOut]:
-    """Threads as JSON: their comments and mentioned members read in one transaction, their
-    anchors resolved against one load of the content."""
-    async with call.services.database.transaction() as connection:
-        by_thread = await comments_of(connection, [thread.id for thread in threads])
-        mentioned = {
-            user_id
-            for records in by_thread.values()
-            for record in records
-            for user_id in mentioned_ids(record.body)
-        }
-        members = await member_names(connection, document.workspace_id, mentioned)
-    content = await committed_content(call.services, document.id)
-    places = _where_all(content, threads)
-    return [
-        thread_out(thread, _base64(thread), place, by_thread.get(thread.id, []), members)
-        for thread, place in zip(threads, places, strict=True)
-    ]
-
-
-def publish(
-    call: Call,
-    kind: str,
-    thread: ThreadOut,
-    comment: dict[str, object] | None = None,
-) -> None:
-    """Push ``thread.*``/``comment.*`` to the members connected to the thread's document."""
-    event: dict[str, object] = {
-        "type": kind,
-        "document_id": thread.document_id,
-        "thread": thread.model_dump(mode="json"),
-    }
-    if comment is not None:
-        event["comment"] = comment
-    call.services.live.send_event([thread.document_id], event)
 
 
 def _activity_data(document: DocumentRecord, thread: ThreadRecord) -> dict[str, str | None]:
@@ -345,13 +234,6 @@ async def patch_thread(call: Call) -> ThreadOut:
         publish(call, entry.verb, out)
         await push(call.services, [entry])
     return out
-
-
-def may_delete(role: str | None, author_id: str | None, user_id: str) -> bool:
-    """Owners delete anything; authors who may still comment delete their own."""
-    if at_least(role, Role.OWNER):
-        return True
-    return author_id == user_id and at_least(role, Role.COMMENTER)
 
 
 async def _deletable(connection: AsyncConnection, call: Call) -> ThreadContext:

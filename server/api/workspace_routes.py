@@ -23,8 +23,7 @@ from server.api.models import (
 )
 from server.api.paging import decode_cursor, split_page
 from server.api.registry import api
-from server.api.services import ApiServices
-from server.channel import CloseCode
+from server.api.removal import drop_documents
 from server.permissions import Role
 from storage.accounts import utcnow
 from storage.catalog import document_ids
@@ -34,17 +33,6 @@ from storage.workspaces import (
     list_workspaces,
     update_workspace,
 )
-
-__all__ = ["drop_documents"]
-
-
-async def drop_documents(services: ApiServices, ids: list[str], reason: str) -> None:
-    """Close the documents' rooms here (committing what is pending), then delete their
-    content from the store. Their workspace entries must be gone already, so that nobody
-    can open them again meanwhile."""
-    for document_id in ids:
-        await services.live.close_document(document_id, CloseCode.NOT_FOUND, reason)
-        await services.store.delete(document_id)
 
 
 @api.operation(
