@@ -54,6 +54,8 @@ class GatedStore(MemoryStore):
         self.load_gate.set()
         self.loading = asyncio.Event()
         """Set when a load starts."""
+        self.appending = asyncio.Event()
+        """Set when an append starts (it then waits for the gate)."""
         self.fail = False
         self.appends = 0
         self.loads = 0
@@ -66,6 +68,7 @@ class GatedStore(MemoryStore):
         return await super().load(document_id)
 
     async def append(self, document_id: str, update: bytes, author: str | None = None) -> None:
+        self.appending.set()
         await self.gate.wait()
         if self.fail:
             raise StorageError("disk full")
@@ -95,6 +98,17 @@ class Client:
     def nothing_received(self) -> bool:
         return self.channel.sent.empty()
 
+    async def until_presence(self) -> list[Message]:
+        """What this client received up to and including the next presence message.
+
+        A presence message is relayed at once, so it serves as a barrier: a message the room
+        had sent this client before it is in the list (each connection's queue is FIFO).
+        """
+        received = [await self.recv()]
+        while not isinstance(received[-1], AwarenessMessage):
+            received.append(await self.recv())
+        return received
+
     def edit(self, index: int, value: str) -> bytes:
         before = self.doc.get_state()
         self.text.insert(index, value)
@@ -111,6 +125,12 @@ def store() -> GatedStore:
     return GatedStore()
 
 
+def presence(client_id: int) -> AwarenessMessage:
+    """A first presence of ``client_id``: the room relays it to the others without delay."""
+    entry = AwarenessEntry(client_id=client_id, clock=1, state={"cursor": None})
+    return AwarenessMessage(encode_awareness([entry]))
+
+
 def services(store: MemoryStore, metrics: Metrics, broker: MemoryBroker | None = None):
     broker = MemoryBroker() if broker is None else broker
     return RoomServices(store=store, broker=broker, metrics=metrics, origin="node/1")
@@ -119,7 +139,12 @@ def services(store: MemoryStore, metrics: Metrics, broker: MemoryBroker | None =
 @pytest.fixture
 async def manager(store: GatedStore, metrics: Metrics) -> AsyncIterator[RoomManager]:
     async with RoomManager(services(store, metrics), grace_seconds=0.1) as rooms:
-        yield rooms
+        try:
+            yield rooms
+        finally:
+            # A test that failed with a gate closed would otherwise hang the shutdown.
+            store.gate.set()
+            store.load_gate.set()
 
 
 @contextlib.asynccontextmanager
@@ -140,8 +165,10 @@ async def test_update_is_broadcast_only_after_commit(manager, metrics, store) ->
     async with joined(manager, metrics) as (writer, room), joined(manager, metrics) as (reader, _):
         store.gate.clear()
         await room.handle(writer.connection, SyncUpdate(writer.edit(0, "hello")))
-        await asyncio.sleep(0.05)
-        assert reader.nothing_received(), "an uncommitted update was made visible"
+        await asyncio.wait_for(store.appending.wait(), TIMEOUT)  # the commit is under way
+        await room.handle(writer.connection, presence(99))
+        received = await reader.until_presence()
+        assert len(received) == 1, f"an uncommitted update was made visible: {received}"
 
         store.gate.set()
         message = await reader.recv()
@@ -156,8 +183,15 @@ async def test_sync_during_pending_commit_gets_committed_state(manager, metrics,
     async with joined(manager, metrics) as (writer, room), joined(manager, metrics) as (late, _):
         store.gate.clear()
         await room.handle(writer.connection, SyncUpdate(writer.edit(0, "abc")))
+        await asyncio.wait_for(store.appending.wait(), TIMEOUT)  # the commit is under way
         answer = asyncio.create_task(room.handle(late.connection, SyncStep1(Doc().get_state())))
-        await asyncio.sleep(0.05)
+        # The loop runs ready tasks in the order they were created: the answer's first step
+        # (up to where it waits for the commit) runs before this one. An answer that did not
+        # wait would be queued for the late joiner before the presence barrier.
+        barrier = asyncio.create_task(room.handle(writer.connection, presence(99)))
+        received = await late.until_presence()
+        await barrier
+        assert len(received) == 1, f"sync answered before the pending commit landed: {received}"
         assert not answer.done(), "sync answered before the pending commit landed"
         store.gate.set()
         await answer
@@ -171,7 +205,7 @@ async def test_burst_is_merged_into_one_broadcast(manager, metrics, store) -> No
     async with joined(manager, metrics) as (writer, room), joined(manager, metrics) as (reader, _):
         store.gate.clear()
         await room.handle(writer.connection, SyncUpdate(writer.edit(0, "x")))
-        await asyncio.sleep(0.01)  # the first update is now in flight
+        await asyncio.wait_for(store.appending.wait(), TIMEOUT)  # the first update is in flight
         for i in range(50):
             await room.handle(writer.connection, SyncUpdate(writer.edit(i + 1, "y")))
         store.gate.set()
@@ -251,9 +285,20 @@ async def test_read_only_update_is_refused(manager, metrics, store) -> None:
             await room.handle(viewer.connection, SyncUpdate(viewer.edit(0, "nope")))
             denied = await viewer.recv()
             assert isinstance(denied, Auth) and "read-only" in denied.reason
-            await asyncio.sleep(0.05)
-            assert editor.nothing_received()
-            assert store.appends == 0
+            # The editor's own edit is committed after anything taken before it: its Saved
+            # is the barrier for a broadcast of the viewer's change.
+            await room.handle(editor.connection, SyncUpdate(editor.edit(0, "ok")))
+            received = [await editor.recv()]
+            while not isinstance(received[-1], Saved):
+                received.append(await editor.recv())
+            shown: Doc[Any] = Doc()
+            for message in received:
+                if isinstance(message, SyncUpdate):
+                    shown.apply_update(message.update)
+            assert str(shown.get("text", type=Text)) == "ok", "a read-only change was shown"
+            assert store.appends == 1
+            async with room.committed() as document:
+                assert str(document.ydoc.get("text", type=Text)) == "ok"
 
 
 async def test_awareness_is_relayed_and_removed_on_leave(manager, metrics) -> None:
@@ -271,8 +316,10 @@ async def test_awareness_is_relayed_and_removed_on_leave(manager, metrics) -> No
             # Bob cannot overwrite or remove Alice's presence.
             spoof = AwarenessEntry(client_id=7, clock=2, state=None)
             await room.handle(bob.connection, AwarenessMessage(encode_awareness([spoof])))
-            await asyncio.sleep(0.02)
-            assert alice.nothing_received()
+            await room.handle(bob.connection, presence(8))
+            received = await alice.until_presence()
+            assert len(received) == 1, f"Bob changed Alice's presence: {received}"
+            assert decode_awareness(received[0].payload)[0].client_id == 8
 
             room.leave(alice.connection)
             removal = await bob.recv()
