@@ -87,6 +87,9 @@ async def test_compacting_a_large_document_blocks_no_other_writer(
             # Above the default size limit of 64 MiB.
             "--max-document-bytes",
             str(256 * 2**20),
+            # The 70 MB document is written in seconds, past the per-socket byte rate.
+            "--max-bytes-per-second",
+            "0",
         ],
     )
     updates = await asyncio.to_thread(big_document_updates)
