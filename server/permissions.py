@@ -15,16 +15,15 @@ account removed): a socket lives no longer than the credential it was opened wit
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import logging
 from collections.abc import Collection, Iterable, Mapping
 from contextlib import AbstractAsyncContextManager
-from types import TracebackType
 
 from crdt import DocumentNotFound, Event, Forbidden, StorageError, encode
 from server.channel import CloseCode
 from server.connection import Connection, Principal
+from server.periodic import Periodic
 from server.roles import Role, at_least, can_write
 from server.room import Room
 from server.rooms import RoomManager
@@ -73,7 +72,7 @@ def with_role(principal: Principal, role: str, *, member: bool = True) -> Princi
     return dataclasses.replace(principal, role=role, can_write=can_write(role), member=member)
 
 
-class LiveAccess:
+class LiveAccess(Periodic):
     """Rights changes applied to the open connections of this node.
 
     An async context manager: inside it, a task re-checks every signed-in connection each
@@ -87,29 +86,9 @@ class LiveAccess:
     def __init__(
         self, rooms: RoomManager, database: Database, *, recheck_seconds: float = RECHECK_SECONDS
     ) -> None:
+        super().__init__(recheck_seconds)
         self._rooms = rooms
         self._database = database
-        self._interval = recheck_seconds
-        self._tasks: asyncio.TaskGroup | None = None
-        self._stop = asyncio.Event()
-
-    async def __aenter__(self) -> LiveAccess:
-        self._tasks = asyncio.TaskGroup()
-        await self._tasks.__aenter__()
-        if self._interval > 0:
-            self._tasks.create_task(self._run())
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        assert self._tasks is not None
-        self._stop.set()
-        await self._tasks.__aexit__(exc_type, exc, tb)
-        self._tasks = None
 
     def _connections(
         self, document_ids: Collection[str] | None, user_id: str | None
@@ -226,18 +205,11 @@ class LiveAccess:
                 connection.close(CloseCode.UNAUTHENTICATED, _SIGNED_OUT)
         _apply(rows, signed_in, self._rooms)
 
-    async def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                await asyncio.wait_for(self._stop.wait(), self._interval)
-            except TimeoutError:
-                pass
-            if self._stop.is_set():
-                return
-            try:
-                await self.recheck()
-            except StorageError as exc:
-                logger.warning("could not re-check open connections: %s", exc)
+    async def tick(self) -> None:
+        try:
+            await self.recheck()
+        except StorageError as exc:
+            logger.warning("could not re-check open connections: %s", exc)
 
 
 _SIGNED_OUT = (

@@ -8,13 +8,11 @@ delete the same rows, which is harmless.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
-from types import TracebackType
-from typing import Final
+from typing import Final, Self
 
 from crdt import StorageError
+from server.periodic import Periodic
 from storage.accounts import Database, utcnow
 from storage.people import purge_expired_tokens
 
@@ -26,7 +24,7 @@ PURGE_SECONDS: Final = 3600.0
 """How often a running node purges."""
 
 
-class TokenPurger:
+class TokenPurger(Periodic):
     """An async context manager: entering purges once, then a task purges every ``interval``
     seconds until the context exits.
 
@@ -36,10 +34,8 @@ class TokenPurger:
     """
 
     def __init__(self, database: Database, *, interval: float = PURGE_SECONDS) -> None:
+        super().__init__(interval)
         self._database = database
-        self._interval = interval
-        self._tasks: asyncio.TaskGroup | None = None
-        self._stop = asyncio.Event()
 
     async def purge(self) -> int:
         """Delete the tokens expired by now; how many. A database failure is logged, not
@@ -55,27 +51,9 @@ class TokenPurger:
             logger.info("purged %d expired tokens", purged)
         return purged
 
-    async def __aenter__(self) -> TokenPurger:
+    async def __aenter__(self) -> Self:
         await self.purge()
-        self._tasks = asyncio.TaskGroup()
-        await self._tasks.__aenter__()
-        self._tasks.create_task(self._run())
-        return self
+        return await super().__aenter__()
 
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        assert self._tasks is not None
-        self._stop.set()
-        await self._tasks.__aexit__(exc_type, exc, tb)
-        self._tasks = None
-
-    async def _run(self) -> None:
-        while not self._stop.is_set():
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stop.wait(), self._interval)
-            if not self._stop.is_set():
-                await self.purge()
+    async def tick(self) -> None:
+        await self.purge()
