@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 
 import pytest
 from pycrdt import Text
 
-from crdt import DocumentTooLarge, Saved, SyncStep1, SyncUpdate
+from crdt import DocumentTooLarge, Saved, SyncUpdate
 from server.broker import MemoryBroker
-from server.channel import CloseCode
 from server.metrics import Metrics
 from server.room import Room, RoomServices
 from server.rooms import RoomManager
 from storage import MemoryStore
-from tests.server.test_room import EDITOR, Client
+from tests.server.test_room import Client, joined
 
 LIMIT = 3_000
 
@@ -31,17 +29,11 @@ async def writer_in_room(store: MemoryStore) -> AsyncIterator[tuple[Client, Room
         origin="node/1",
         max_document_bytes=LIMIT,
     )
-    async with RoomManager(services, grace_seconds=0.1) as manager:
-        client = Client(manager, metrics, EDITOR)
-        async with asyncio.TaskGroup() as tasks:
-            tasks.create_task(client.connection.run_writer())
-            room = await manager.join("doc", client.connection)
-            assert isinstance(await client.recv(), SyncStep1)
-            try:
-                yield client, room
-            finally:
-                room.leave(client.connection)
-                client.connection.close(CloseCode.NORMAL, "")
+    async with (
+        RoomManager(services, grace_seconds=0.1) as manager,
+        joined(manager, metrics) as (client, room),
+    ):
+        yield client, room
 
 
 async def commit(client: Client, room: Room, update: bytes) -> None:
