@@ -53,3 +53,27 @@ export function lookup(key: string): string | undefined {
   const table = tables[language] as Record<string, string> | undefined
   return table?.[key] ?? (en as Record<string, string>)[key]
 }
+
+/** How long ago ``iso`` was, in words of the reader's language ("5 minutes ago", "il y a 5 minutes"). */
+export function ago(iso: string, now: number = Date.now()): string {
+  const seconds = Math.round((new Date(iso).getTime() - now) / 1000)
+  const format = new Intl.RelativeTimeFormat(language, { numeric: 'auto' })
+  const steps: Array<[Intl.RelativeTimeFormatUnit, number]> = [
+    ['second', 60],
+    ['minute', 60],
+    ['hour', 24],
+    ['day', 30],
+    ['month', 12],
+  ]
+  let amount = seconds
+  for (const [unit, size] of steps) {
+    if (Math.abs(amount) < size) return format.format(amount, unit)
+    amount = Math.round(amount / size)
+  }
+  return format.format(amount, 'year')
+}
+
+/** A count written the reader's way (1,234 · 1 234 · 1.234). */
+export function count(value: number): string {
+  return new Intl.NumberFormat(language).format(value)
+}

@@ -60,3 +60,45 @@ export interface InvitationPreview {
   email: string | null
   status: 'pending' | 'accepted' | 'expired'
 }
+
+export interface Actor {
+  id: string
+  name: string
+}
+
+export interface Version {
+  id: string
+  document_id: string
+  name: string
+  kind: 'manual' | 'auto' | 'restore-backup'
+  author: Actor | null
+  created_at: string
+  upto: number
+  contributors: Actor[]
+}
+
+export interface Block {
+  kind: string
+  text: string
+}
+
+export interface Change {
+  change: 'added' | 'removed' | 'changed'
+  old_index: number | null
+  new_index: number | null
+  old: Block | null
+  new: Block | null
+}
+
+export interface Diff {
+  from: string
+  to: string
+  changes: Change[]
+}
+
+export interface EditSession {
+  author: Actor | null
+  started_at: string
+  ended_at: string
+  updates: number
+}

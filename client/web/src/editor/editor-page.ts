@@ -17,6 +17,7 @@ import type { DocumentInfo, Role, User, Workspace } from '../types'
 import { DocumentConnection, type SaveState, type ServerEvent } from './connection'
 import { caret, presence } from './presence'
 import { toolbar } from './toolbar'
+import { versionsPanel } from './versions-panel'
 
 const STATE_TEXT: Record<SaveState, Key> = {
   connecting: 'saved.connecting',
@@ -76,12 +77,15 @@ export async function editorPage([id = '']: string[]): Promise<() => void> {
       )
     : null
   const status = notice()
+  // Anonymous documents (no info) have no versions to list.
+  const versions = info ? versionsPanel(id, () => canWrite) : null
   const surface = h('div', { class: 'editor-surface' })
   const barSlot = h('div', { class: 'toolbar-slot' })
   append(main,
     info ? h('p', { class: 'crumbs' }, h('a', { href: `/w/${info.workspace_id}` }, t('editor.back'))) : null,
-    h('div', { class: 'page-head' }, title(info?.title ?? id), badge, people, exports),
+    h('div', { class: 'page-head' }, title(info?.title ?? id), badge, people, exports, versions?.toggle),
     status,
+    versions?.element,
     barSlot,
     surface,
   )
@@ -102,6 +106,7 @@ export async function editorPage([id = '']: string[]): Promise<() => void> {
     const live = new DocumentConnection(id, user?.id ?? null, {
       state: (state) => replace(savedState, t(STATE_TEXT[state])),
       event: (event: ServerEvent) => {
+        versions?.event(event)
         if (event.type === 'access' && typeof event.can_write === 'boolean') {
           canWrite = event.can_write
           applyAccess()
