@@ -36,7 +36,8 @@ async def offline_copy(page: Page) -> str:
     return name
 
 
-OFFLINE = "Offline — your changes are kept on this device and will be sent"
+OFFLINE = "Offline: changes are sent when the connection returns"
+KEPT = "Kept on this device"
 
 
 async def stored_updates(app: GessServer) -> float:
@@ -155,14 +156,17 @@ async def test_saved_only_when_acknowledged_offline_when_down_and_sent_after_res
     await app.terminate()
     for page in (amina, jonas):
         await expect(page.get_by_text(OFFLINE)).to_be_visible()
+    await expect(jonas.get_by_text(KEPT)).to_be_hidden()
     await amina.keyboard.type(" Typed while the server was down.")
     await screenshot(amina, "editor-offline")
     # Nothing acknowledged it: the page says so, and keeps saying it.
     await expect(amina.get_by_text(OFFLINE)).to_be_visible()
+    await expect(amina.get_by_text(KEPT)).to_be_visible()
     await expect(amina.get_by_text("Saved", exact=True)).to_have_count(0)
 
     await app.start()
     await expect(amina.get_by_text("Saved", exact=True)).to_be_visible(timeout=30_000)
+    await expect(amina.get_by_text(KEPT)).to_be_hidden()
     await expect(editor_of(jonas)).to_contain_text(
         "Typed while the server was down.", timeout=30_000
     )

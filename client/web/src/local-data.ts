@@ -1,5 +1,6 @@
 // What this browser keeps of GESS between visits: the offline copies of documents, in
-// IndexedDB. Ministry staff share computers, so each copy belongs to one person (its name holds
+// IndexedDB, and what the editor needs to open them without a network (who is signed in, the
+// document's title and the person's role), in localStorage. Ministry staff share computers, so each copy belongs to one person (its name holds
 // the account's id) and signing out deletes them all: the next person to sign in on this browser
 // can neither see nor send the previous person's unsent edits.
 
@@ -15,11 +16,37 @@ export function documentStoreName(userId: string | null, documentId: string): st
 }
 
 /**
+ * Keeps ``value`` in this browser under ``key`` (for one person: the key should name them),
+ * so a page can be drawn again without a network. Deleted with everything else on sign-out.
+ */
+export function remember(key: string, value: unknown): void {
+  try {
+    localStorage.setItem(`${PREFIX}${key}`, JSON.stringify(value))
+  } catch {
+    // A full or disabled storage only costs the offline start.
+  }
+}
+
+/** What :func:`remember` kept under ``key``, or null. */
+export function remembered<T>(key: string): T | null {
+  const text = localStorage.getItem(`${PREFIX}${key}`)
+  if (text === null) return null
+  try {
+    return JSON.parse(text) as T
+  } catch {
+    return null
+  }
+}
+
+/**
  * Deletes every GESS database in this browser (this person's copies, and any left by older
- * builds that keyed copies by document only). Resolves once all are gone; a database still
+ * builds that keyed copies by document only) and everything :func:`remember` kept. Resolves once all are gone; a database still
  * open (an editor not yet closed) is deleted as soon as it closes.
  */
 export async function forgetEverything(): Promise<void> {
+  for (const key of Object.keys(localStorage)) {
+    if (key.startsWith(PREFIX)) localStorage.removeItem(key)
+  }
   const databases = await indexedDB.databases()
   await Promise.all(
     databases

@@ -19,6 +19,11 @@ export type ServerEvent = { type: string } & Record<string, unknown>
 export interface Callbacks {
   /** The saved state changed. */
   state(state: SaveState): void
+  /**
+   * Whether this browser holds changes the server has not acknowledged while there is no
+   * connection to send them on ("kept on this device": in IndexedDB, sent on reconnecting).
+   */
+  kept(kept: boolean): void
   /** A server event (type 101) arrived, e.g. ``access`` after a role change. */
   event(event: ServerEvent): void
   /** The server closed for good (44xx): not signed in, no access, no document... */
@@ -42,6 +47,7 @@ export class DocumentConnection {
   private everConnected = false
   private scheduled = false
   private last: SaveState | null = null
+  private lastKept: boolean | null = null
 
   /** ``userId``: whose copy this is (null for a guest); each person has their own. */
   constructor(
@@ -91,6 +97,19 @@ export class DocumentConnection {
       this.schedule()
     })
     this.provider.on('closed', ({ code, reason }) => this.callbacks.closed(code, reason))
+    // The browser knows before the socket does that the network is gone (a socket may take
+    // half a minute to notice): stop at once, so the page says "offline", and start again
+    // as soon as the network is back instead of waiting out the provider's back-off.
+    window.addEventListener('offline', this.wentOffline)
+    window.addEventListener('online', this.cameOnline)
+  }
+
+  private readonly wentOffline = (): void => this.provider.disconnect()
+  private readonly cameOnline = (): void => this.provider.connect()
+
+  private stopListening(): void {
+    window.removeEventListener('offline', this.wentOffline)
+    window.removeEventListener('online', this.cameOnline)
   }
 
   private observeSync(decoder: decoding.Decoder): void {
@@ -111,6 +130,11 @@ export class DocumentConnection {
         this.last = state
         this.callbacks.state(state)
       }
+      const kept = !this.provider.wsconnected && !this.tracker.covers(this.doc)
+      if (kept !== this.lastKept) {
+        this.lastKept = kept
+        this.callbacks.kept(kept)
+      }
     })
   }
 
@@ -121,6 +145,7 @@ export class DocumentConnection {
 
   /** Stops syncing; the IndexedDB copy stays for next time. */
   destroy(): void {
+    this.stopListening()
     this.provider.destroy()
     void this.persistence.destroy()
     this.doc.destroy()
@@ -128,6 +153,7 @@ export class DocumentConnection {
 
   /** Stops syncing and forgets this browser's copy (the server refused some of its edits). */
   async discard(): Promise<void> {
+    this.stopListening()
     this.provider.destroy()
     await this.persistence.clearData()
     this.doc.destroy()

@@ -12,6 +12,7 @@ import { describe } from '../errors'
 import { t, type Key } from '../i18n'
 import { notice, shell, showError, title } from '../layout'
 import { navigate } from '../router'
+import { remember, remembered } from '../local-data'
 import { me } from '../session'
 import type { DocumentInfo, Role, User, Workspace } from '../types'
 import { DocumentConnection, type SaveState, type ServerEvent } from './connection'
@@ -36,7 +37,23 @@ interface Known {
   role: Role | null
 }
 
+/**
+ * Who reads the document and what it is: from the server, or, when the server cannot be
+ * reached, as this browser last knew it (so a document opened before opens offline too).
+ */
 async function whatWeKnow(id: string): Promise<Known | 'missing'> {
+  try {
+    const known = await askTheServer(id)
+    if (known !== 'missing' && known.user) remember(`known:${id}`, known)
+    return known
+  } catch (error) {
+    const kept = error instanceof ApiError && error.code === 'network' ? remembered<Known>(`known:${id}`) : null
+    if (kept === null) throw error
+    return kept
+  }
+}
+
+async function askTheServer(id: string): Promise<Known | 'missing'> {
   const user = await me()
   if (!user) return { user, info: null, role: null }
   try {
@@ -63,8 +80,9 @@ export async function editorPage([id = '']: string[]): Promise<() => void> {
   }
   const { user, info, role } = known as Known
   const savedState = h('span', { class: 'saved-state', role: 'status', 'aria-live': 'polite' })
+  const keptState = h('span', { class: 'kept-state', role: 'status', hidden: true }, t('saved.kept'))
   const people = h('ul', { class: 'avatars', 'aria-label': t('editor.here') })
-  const main = shell(user, savedState)
+  const main = shell(user, savedState, keptState)
   main.classList.add('wide')
 
   const badge = h('span', { class: 'badge readonly', hidden: true }, t('editor.read_only'))
@@ -105,6 +123,9 @@ export async function editorPage([id = '']: string[]): Promise<() => void> {
   const start = (): void => {
     const live = new DocumentConnection(id, user?.id ?? null, {
       state: (state) => replace(savedState, t(STATE_TEXT[state])),
+      kept: (kept) => {
+        keptState.hidden = !kept
+      },
       event: (event: ServerEvent) => {
         versions?.event(event)
         if (event.type === 'access' && typeof event.can_write === 'boolean') {
