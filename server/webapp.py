@@ -5,6 +5,11 @@ so serving it needs no Node. Its routes are client-side: ``/login``, ``/register
 ``/invite/{token}``, ``/w/{workspace_id}`` and ``/d/{document_id}`` all answer ``index.html``, so
 a deep link survives a reload. Asset names carry a content hash, hence may be cached for good;
 ``index.html`` must be revalidated so that a new build is picked up at once.
+
+``/sw.js`` is the app's service worker (built from ``client/web/src/sw.ts``), which keeps the app
+shell for offline use. It is served from the top so that its scope covers every app URL, as
+JavaScript, and revalidated on every check like ``index.html``: a stale worker would keep a
+stale app.
 """
 
 from __future__ import annotations
@@ -54,5 +59,14 @@ def app_routes(static_dir: Path = STATIC_DIR) -> list[BaseRoute]:
         return FileResponse(index, headers={"Cache-Control": "no-cache"})
 
     routes: list[BaseRoute] = [Route(path, page, methods=["GET", "HEAD"]) for path in APP_PATHS]
+    worker = static_dir / "sw.js"
+    if worker.is_file():
+
+        async def service_worker(request: Request) -> Response:
+            return FileResponse(
+                worker, media_type="text/javascript", headers={"Cache-Control": "no-cache"}
+            )
+
+        routes.append(Route("/sw.js", service_worker, methods=["GET", "HEAD"]))
     routes.append(Mount("/assets", _HashedAssets(directory=static_dir / "assets"), name="assets"))
     return routes

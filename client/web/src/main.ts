@@ -21,3 +21,8 @@ route(/.*/, async () => {
 
 interceptLinks()
 void draw()
+
+// The app shell kept for offline use (src/sw.ts). Without it the app works the same, online.
+if ('serviceWorker' in navigator) {
+  navigator.serviceWorker.register('/sw.js').catch(() => undefined)
+}
