@@ -7,6 +7,7 @@ from playwright.async_api import Locator, Page, expect
 
 from tests.web.conftest import (
     NewPage,
+    api,
     editor_of,
     open_editor,
     same_person,
@@ -123,8 +124,10 @@ async def test_a_version_is_saved_compared_viewed_and_restored_live_for_everyone
     await screenshot(amina, "versions-panel")
 
 
-async def test_readers_see_versions_but_cannot_save_or_restore(new_page: NewPage) -> None:
-    amina, viewer, _, document_id = await team(new_page, role="viewer")
+async def test_readers_see_versions_but_cannot_save_or_restore_until_they_may_edit(
+    new_page: NewPage,
+) -> None:
+    amina, viewer, workspace_id, document_id = await team(new_page, role="viewer")
     await open_editor(amina, document_id)
     versions = await open_panel(amina)
     await versions.get_by_label("Version name").fill("Kick-off")
@@ -137,6 +140,19 @@ async def test_readers_see_versions_but_cannot_save_or_restore(new_page: NewPage
     await expect(listed.get_by_role("button", name="View Kick-off")).to_be_visible()
     await expect(listed.get_by_role("button", name="Restore Kick-off")).to_have_count(0)
     await expect(seen.get_by_label("Version name")).to_be_hidden()
+
+    # Made an editor, the open panel offers saving and restoring at once.
+    members = await api(amina, "GET", f"/api/workspaces/{workspace_id}/members")
+    assert isinstance(members, dict)
+    (jonas,) = [m for m in members["items"] if m["name"] == "Jonas Mbeki"]
+    await api(
+        amina,
+        "PATCH",
+        f"/api/workspaces/{workspace_id}/members/{jonas['user_id']}",
+        {"role": "editor"},
+    )
+    await expect(listed.get_by_role("button", name="Restore Kick-off")).to_be_visible()
+    await expect(seen.get_by_label("Version name")).to_be_visible()
 
 
 async def test_the_versions_panel_has_no_serious_accessibility_violation(

@@ -182,7 +182,8 @@ export function versionsPanel(documentId: string, canWrite: () => boolean): Vers
     toggle,
     element,
     event(event: ServerEvent): void {
-      if (event.type !== 'version.saved' && event.type !== 'version.restored') return
+      // A role change (access) changes what the panel offers: saving and restoring.
+      if (event.type !== 'version.saved' && event.type !== 'version.restored' && event.type !== 'access') return
       if (element.hidden) stale = true
       else void refresh()
     },
