@@ -126,6 +126,7 @@ export function versionsPanel(documentId: string, canWrite: () => boolean): Vers
   }
 
   function session(entry: EditSession): HTMLElement {
+    // No author: a change the server made itself (e.g. a template's text at creation).
     const who = entry.author?.name ?? t('history.someone')
     return h(
       'li',
