@@ -21,6 +21,10 @@ from tests.web.conftest import PASSWORD, NewPage, screenshot
 pytestmark = pytest.mark.integration
 
 LOCALES = REPO_ROOT / "client" / "web" / "src" / "locales"
+JUST_NOW = {
+    "fr": re.compile(r"^(maintenant|il y a \d+ secondes?)$"),
+    "es": re.compile(r"^(ahora|hace \d+ segundos?)$"),
+}
 
 TEXTS = """() => {
     const texts = [document.title]
@@ -142,6 +146,9 @@ async def test_every_main_page_speaks_the_language_chosen_and_remembers_it(
     versions = page.get_by_role("region", name=s["versions.title"], exact=True)
     await versions.get_by_label(s["versions.name_field"]).fill("V1")
     await versions.get_by_role("button", name=s["versions.save"]).click()
+    # When it was saved, in the language's words (Intl.RelativeTimeFormat).
+    saved = versions.get_by_role("listitem").filter(has_text="V1").locator("time")
+    await expect(saved).to_have_text(JUST_NOW[language])
     compare = s["versions.compare_named"].replace("{name}", "V1")
     await versions.get_by_role("button", name=compare).click()
     await expect(versions.get_by_text(s["versions.diff_none"])).to_be_visible()
