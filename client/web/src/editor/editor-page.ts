@@ -1,5 +1,6 @@
 // "/d/{id}": the editor. TipTap on the document's live copy, with the toolbar, who is here, the
 // saved state, a read-only badge for those who may not write, and the exports.
+// The Versions panel lives in versions-panel.ts; this page places it and passes it events.
 import { Editor } from '@tiptap/core'
 import Collaboration from '@tiptap/extension-collaboration'
 import CollaborationCaret from '@tiptap/extension-collaboration-caret'
@@ -11,8 +12,8 @@ import { append, h, replace } from '../dom'
 import { describe } from '../errors'
 import { t, type Key } from '../i18n'
 import { notice, shell, showError, title } from '../layout'
-import { navigate } from '../router'
 import { remember, remembered } from '../local-data'
+import { navigate } from '../router'
 import { me } from '../session'
 import type { DocumentInfo, Role, User, Workspace } from '../types'
 import { DocumentConnection, type SaveState, type ServerEvent } from './connection'
