@@ -3,8 +3,9 @@
 from client._awareness import Awareness
 from client._backoff import Backoff
 from client._connect import connect
+from client._errors import AuthError
 from client._session import Session, SessionState
-from crdt.errors import AuthError, CollabError, DocumentNotFound, ProtocolError
+from crdt.errors import CollabError, DocumentNotFound, ProtocolError
 from crdt.session import ServerEvent
 
 __all__ = [

@@ -16,8 +16,9 @@ from websockets.exceptions import ConnectionClosed
 
 from client._awareness import Awareness
 from client._backoff import Backoff
+from client._errors import AuthError
 from client._transport import ConnectFailed, close_error, open_socket
-from crdt.errors import AuthError, CollabError, ProtocolError
+from crdt.errors import CollabError, ProtocolError
 from crdt.session import (
     AwarenessChanged,
     ClientSession,

@@ -9,7 +9,8 @@ from websockets.asyncio.client import ClientConnection
 from websockets.asyncio.client import connect as ws_connect
 from websockets.exceptions import InvalidStatus, WebSocketException
 
-from crdt.errors import AuthError, CollabError, DocumentNotFound, ProtocolError
+from client._errors import AuthError
+from crdt.errors import CollabError, DocumentNotFound, ProtocolError
 
 __all__ = [
     "ConnectFailed",

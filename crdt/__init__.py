@@ -13,14 +13,11 @@ from crdt.awareness import AwarenessEntry, AwarenessRegistry, decode_awareness, 
 from crdt.blocks import Block, BlockChange, blocks, diff_blocks, restore_update
 from crdt.document import EMPTY_UPDATE, Document, merge_updates, validate_update
 from crdt.errors import (
-    AuthError,
     CollabError,
     DocumentNotFound,
     DocumentTooLarge,
-    Forbidden,
     PoisonedUpdate,
     ProtocolError,
-    StorageError,
 )
 from crdt.export import to_html, to_markdown
 from crdt.protocol import (
@@ -47,7 +44,6 @@ __all__ = [
     "Anchor",
     "AnchorError",
     "Auth",
-    "AuthError",
     "AwarenessEntry",
     "AwarenessMessage",
     "AwarenessRegistry",
@@ -58,7 +54,6 @@ __all__ = [
     "DocumentNotFound",
     "DocumentTooLarge",
     "Event",
-    "Forbidden",
     "Message",
     "MessageType",
     "PoisonedUpdate",
@@ -66,7 +61,6 @@ __all__ = [
     "QueryAwareness",
     "Resolved",
     "Saved",
-    "StorageError",
     "SyncStep1",
     "SyncStep2",
     "SyncType",

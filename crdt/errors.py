@@ -1,20 +1,19 @@
-"""The one exception tree of GESS Workspaces.
+"""The root of GESS Workspaces' exception tree, and the errors of documents and the protocol.
 
-Every layer raises these, never a third-party error: third-party errors are wrapped at the
-boundary with ``raise ... from exc`` so that callers handle one family.
+Every layer raises errors of this tree, never a third-party error: third-party errors are
+wrapped at the boundary with ``raise ... from exc`` so that callers handle one family. Each
+layer owns its own branch: :mod:`storage.errors` (``StorageError``, ``Conflict``),
+:mod:`server.errors` (``AuthError``, ``Forbidden``), and the SDK's ``client.AuthError``.
 """
 
 from __future__ import annotations
 
 __all__ = [
-    "AuthError",
     "CollabError",
     "DocumentNotFound",
     "DocumentTooLarge",
-    "Forbidden",
     "PoisonedUpdate",
     "ProtocolError",
-    "StorageError",
 ]
 
 
@@ -32,18 +31,6 @@ class PoisonedUpdate(ProtocolError):
     Part of the update may have been applied: the document must be rebuilt from a trusted
     source (its committed state) before anyone reads it again.
     """
-
-
-class AuthError(CollabError):
-    """The caller is not authenticated, or not allowed to do what it asked."""
-
-
-class Forbidden(AuthError):
-    """The caller is authenticated but its role does not allow what it asked."""
-
-
-class StorageError(CollabError):
-    """The store failed to read or write; the operation did not take effect."""
 
 
 class DocumentNotFound(CollabError):

@@ -25,9 +25,9 @@ from urllib.parse import urlsplit
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from crdt import AuthError
 from server.auth import ConnectRequest
 from server.connection import Principal
+from server.errors import AuthError
 from server.permissions import can_write, socket_role
 from storage.accounts import Database, utcnow
 from storage.catalog import access_rows

@@ -1,7 +1,7 @@
 """The authenticate seam: every connection passes through one :class:`Authenticator`.
 
 Accounts plug in here: an authenticator returns the :class:`Principal` a connection acts as,
-or denies it by raising :class:`~crdt.errors.AuthError` (or
+or denies it by raising :class:`~server.errors.AuthError` (or
 :class:`~crdt.errors.DocumentNotFound`).
 """
 

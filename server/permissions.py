@@ -20,15 +20,17 @@ import logging
 from collections.abc import Collection, Iterable, Mapping
 from contextlib import AbstractAsyncContextManager
 
-from crdt import DocumentNotFound, Event, Forbidden, StorageError, encode
+from crdt import DocumentNotFound, Event, encode
 from server.channel import CloseCode
 from server.connection import Connection, Principal
+from server.errors import Forbidden
 from server.periodic import Periodic
 from server.roles import Role, at_least, can_write
 from server.room import Room
 from server.rooms import RoomManager
 from storage.accounts import Database, utcnow
 from storage.catalog import AccessRow, access_rows
+from storage.errors import StorageError
 from storage.people import live_tokens
 
 __all__ = [

@@ -39,7 +39,6 @@ from crdt import (
     ProtocolError,
     QueryAwareness,
     Saved,
-    StorageError,
     SyncStep1,
     SyncStep2,
     SyncUpdate,
@@ -60,6 +59,7 @@ from server.presence import Presence, PresenceClaims, PresenceLimits
 from server.refused import STALE_COPY_REASON, RefusedChanges
 from server.roles import GUEST_ROLE, can_comment
 from storage import DocumentStore
+from storage.errors import StorageError
 from storage.refusals import MemoryRefusals, Refusals
 
 __all__ = ["Room", "RoomServices", "RoomState", "access_event"]

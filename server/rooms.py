@@ -14,11 +14,12 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from types import TracebackType
 
-from crdt import CollabError, StorageError
+from crdt import CollabError
 from crdt.document import load_stored
 from server.channel import CloseCode
 from server.connection import Connection
 from server.room import Room, RoomServices, RoomState
+from storage.errors import StorageError
 
 __all__ = ["Checkpoint", "RoomManager", "ShuttingDown"]
 

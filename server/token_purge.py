@@ -11,9 +11,9 @@ from __future__ import annotations
 import logging
 from typing import Final, Self
 
-from crdt import StorageError
 from server.periodic import Periodic
 from storage.accounts import Database, utcnow
+from storage.errors import StorageError
 from storage.people import purge_expired_tokens
 
 __all__ = ["PURGE_SECONDS", "TokenPurger"]

@@ -12,11 +12,11 @@ import getpass
 import sys
 from typing import TextIO
 
-from crdt import StorageError
 from server.accounts import Passwords, new_id
 from server.email_address import lookup_forms, normalize_email
 from storage import create_engine, upgrade_database
-from storage.accounts import Conflict, Database, users, utcnow
+from storage.accounts import Database, users, utcnow
+from storage.errors import Conflict, StorageError
 from storage.people import count_users, insert_user, list_users, set_instance_role
 
 __all__ = ["add_users_commands", "run_users_command"]

@@ -16,24 +16,18 @@ from dataclasses import dataclass
 from starlette.requests import HTTPConnection
 from starlette.types import Receive, Scope, Send
 
-from crdt import (
-    AuthError,
-    DocumentNotFound,
-    DocumentTooLarge,
-    Forbidden,
-    ProtocolError,
-    StorageError,
-    decode,
-)
+from crdt import DocumentNotFound, DocumentTooLarge, ProtocolError, decode
 from server.admission import Admission, Refusal, Ticket, client_address, send_ws_refusal
 from server.auth import Authenticator, ConnectRequest
 from server.channel import AsgiChannel, Channel, CloseCode
 from server.config import Settings
 from server.connection import Connection
+from server.errors import AuthError, Forbidden
 from server.limits import MessageRate
 from server.metrics import Metrics
 from server.room import Room
 from server.rooms import RoomManager, ShuttingDown
+from storage.errors import StorageError
 from storage.models import MAX_DOCUMENT_ID_LENGTH
 
 __all__ = ["DOCUMENT_ID", "SOCKET_PREFIX", "Hub", "valid_document_id", "websocket_endpoint"]

@@ -25,7 +25,8 @@ from dataclasses import dataclass, field
 from pycrdt import get_update
 
 from crdt.document import Document, merge_updates
-from crdt.errors import PoisonedUpdate, ProtocolError, StorageError
+from crdt.errors import PoisonedUpdate, ProtocolError
+from storage.errors import StorageError
 
 __all__ = ["Fold", "fold", "is_integrated"]
 

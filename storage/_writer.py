@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 import anyio
 from anyio.lowlevel import checkpoint_if_cancelled
 
-from crdt.errors import StorageError
+from storage.errors import StorageError
 
 __all__ = ["BatchWriter", "PendingAppend"]
 

@@ -23,14 +23,13 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlmodel import Field
 
-from crdt.errors import StorageError
+from storage.errors import Conflict, StorageError
 from storage.models import MAX_DOCUMENT_ID_LENGTH, Base, metadata
 
 __all__ = [
     "ID_LENGTH",
     "Activity",
     "ApiToken",
-    "Conflict",
     "Database",
     "Invitation",
     "Membership",
@@ -268,11 +267,6 @@ memberships: sa.Table = metadata.tables["memberships"]
 invitations: sa.Table = metadata.tables["invitations"]
 workspace_documents: sa.Table = metadata.tables["workspace_documents"]
 activities: sa.Table = metadata.tables["activities"]
-
-
-class Conflict(StorageError):
-    """A write was refused by a constraint: a unique key is taken, or a row it refers to is
-    gone. Nothing of its transaction was stored."""
 
 
 class Database:

@@ -24,8 +24,8 @@ from sqlalchemy.engine import URL, Connection
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.pool import NullPool
 
-from crdt.errors import StorageError
 from storage.engine import create_engine, parse_database_url
+from storage.errors import StorageError
 
 __all__ = [
     "MIGRATIONS_DIR",

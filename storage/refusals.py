@@ -25,8 +25,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import Field
 
-from crdt.errors import StorageError
 from storage._ids import check_document_id
+from storage.errors import StorageError
 from storage.models import MAX_DOCUMENT_ID_LENGTH, Base, metadata
 
 __all__ = [

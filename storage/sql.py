@@ -17,12 +17,13 @@ from anyio.lowlevel import checkpoint_if_cancelled
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from crdt.errors import DocumentNotFound, StorageError
+from crdt.errors import DocumentNotFound
 from storage import _queries as queries
 from storage._fold import Fold, fold
 from storage._ids import check_document_id
 from storage._writer import BatchWriter, PendingAppend
 from storage.engine import SqliteAppender, open_sqlite_appender, snapshot_reader
+from storage.errors import StorageError
 
 __all__ = ["SqlStore", "StoreState"]
 

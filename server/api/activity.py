@@ -19,7 +19,6 @@ from collections.abc import Mapping
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from crdt import StorageError
 from server.api.common import load_workspace, require_role
 from server.api.framework import Call
 from server.api.models import ActivityOut, ActivityPage, PageQuery
@@ -29,6 +28,7 @@ from server.api.services import ApiServices
 from server.permissions import Role
 from storage.accounts import utcnow
 from storage.catalog import ActivityRecord, document_ids, insert_activity, list_activity
+from storage.errors import StorageError
 from storage.people import UserRecord
 
 __all__ = ["activity_out", "push", "record"]

@@ -34,8 +34,9 @@ from server.api.paging import decode_cursor, split_page
 from server.api.registry import api
 from server.email_address import lookup_forms
 from server.login_throttle import Throttled
-from storage.accounts import Conflict, users, utcnow
+from storage.accounts import users, utcnow
 from storage.catalog import ActivityRecord
+from storage.errors import Conflict
 from storage.people import (
     TokenRecord,
     count_users,

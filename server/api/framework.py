@@ -21,7 +21,6 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from crdt import StorageError
 from server.accounts import (
     CSRF_COOKIE,
     CSRF_HEADER,
@@ -34,6 +33,7 @@ from server.api.errors import ApiError, error_response, unauthenticated
 from server.api.fields import INVALID_EMAIL
 from server.api.paging import storable
 from server.api.services import ApiServices
+from storage.errors import StorageError
 
 __all__ = ["MAX_BODY_BYTES", "MAX_BODY_DEPTH", "Api", "Call", "Operation"]
 

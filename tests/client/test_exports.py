@@ -34,5 +34,8 @@ def test_exported_names_are_documented(name: str) -> None:
 def test_errors_are_the_crdt_tree() -> None:
     import crdt.errors
 
-    for name in ("AuthError", "CollabError", "DocumentNotFound", "ProtocolError"):
+    for name in ("CollabError", "DocumentNotFound", "ProtocolError"):
         assert getattr(client, name) is getattr(crdt.errors, name)
+    # The SDK's own branch of that tree (crdt owns only document and protocol errors).
+    assert issubclass(client.AuthError, crdt.errors.CollabError)
+    assert client.AuthError.__module__.startswith("client")

@@ -20,7 +20,6 @@ from crdt import (
     PoisonedUpdate,
     ProtocolError,
     Saved,
-    StorageError,
     SyncStep1,
     SyncStep2,
     SyncUpdate,
@@ -37,6 +36,7 @@ from server.metrics import Metrics
 from server.room import RoomServices
 from server.rooms import RoomManager
 from storage import MemoryStore
+from storage.errors import StorageError
 
 EDITOR = Principal(user_id="u1", name="Editor", can_write=True)
 VIEWER = Principal(user_id="u2", name="Viewer", can_write=False)

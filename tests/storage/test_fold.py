@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 from pycrdt import Doc, Map
 
-from crdt.errors import StorageError
 from storage._fold import _fold_once, fold, is_integrated
+from storage.errors import StorageError
 from tests.storage.helpers import Editor, text_of
 
 

@@ -12,8 +12,8 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
-from crdt.errors import StorageError
 from storage import create_engine, upgrade_database
+from storage.errors import StorageError
 from storage.migrate import alembic_config, current_revision, head_revision
 from storage.models import metadata
 

@@ -10,8 +10,9 @@ import anyio.abc
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from crdt.errors import DocumentNotFound, StorageError
+from crdt.errors import DocumentNotFound
 from storage import SqlStore, create_engine
+from storage.errors import StorageError
 from storage.sql import StoreState
 from tests.storage.helpers import Editor, StoreOpener, rejecting_trigger, text_of, write_lock
 

@@ -9,9 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from crdt import DocumentNotFound, StorageError
+from crdt import DocumentNotFound
 from storage import SqlStore, create_engine, upgrade_database
 from storage.engine import open_sqlite_appender
+from storage.errors import StorageError
 from tests.storage.helpers import Editor, text_of
 
 
