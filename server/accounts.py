@@ -29,8 +29,9 @@ from server.auth import ConnectRequest
 from server.connection import Principal
 from server.errors import AuthError
 from server.permissions import can_write, socket_role
-from storage.accounts import Database, utcnow
 from storage.catalog import access_rows
+from storage.clock import utcnow
+from storage.database import Database
 from storage.people import TokenRecord, UserRecord, insert_token, token_owner
 
 __all__ = [

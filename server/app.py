@@ -34,7 +34,7 @@ from server.token_purge import TokenPurger
 from server.webapp import app_routes
 from server.websocket import SOCKET_PREFIX, Hub, websocket_endpoint
 from storage import DocumentStore, SqlStore, create_engine, default_sqlite_url, upgrade_database
-from storage.accounts import Database
+from storage.database import Database
 from storage.refusals import MemoryRefusals, Refusals, SqlRefusals
 
 __all__ = ["create_app", "database_url"]

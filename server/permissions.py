@@ -28,8 +28,9 @@ from server.periodic import Periodic
 from server.roles import Role, at_least, can_write
 from server.room import Room
 from server.rooms import RoomManager
-from storage.accounts import Database, utcnow
 from storage.catalog import AccessRow, access_rows
+from storage.clock import utcnow
+from storage.database import Database
 from storage.errors import StorageError
 from storage.people import live_tokens
 

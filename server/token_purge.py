@@ -12,7 +12,8 @@ import logging
 from typing import Final, Self
 
 from server.periodic import Periodic
-from storage.accounts import Database, utcnow
+from storage.clock import utcnow
+from storage.database import Database
 from storage.errors import StorageError
 from storage.people import purge_expired_tokens
 

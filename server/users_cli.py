@@ -15,9 +15,11 @@ from typing import TextIO
 from server.accounts import Passwords, new_id
 from server.email_address import lookup_forms, normalize_email
 from storage import create_engine, upgrade_database
-from storage.accounts import Database, users, utcnow
+from storage.clock import utcnow
+from storage.database import Database
 from storage.errors import Conflict, StorageError
 from storage.people import count_users, insert_user, list_users, set_instance_role
+from storage.schema import users
 
 __all__ = ["add_users_commands", "run_users_command"]
 

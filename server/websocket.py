@@ -28,7 +28,7 @@ from server.metrics import Metrics
 from server.room import Room
 from server.rooms import RoomManager, ShuttingDown
 from storage.errors import StorageError
-from storage.models import MAX_DOCUMENT_ID_LENGTH
+from storage.schema import MAX_DOCUMENT_ID_LENGTH
 
 __all__ = ["DOCUMENT_ID", "SOCKET_PREFIX", "Hub", "valid_document_id", "websocket_endpoint"]
 

@@ -2,12 +2,9 @@
 and migrations. Knows nothing of WebSockets; imports only ``crdt`` of this project.
 """
 
-# Imported for its side effect: the account tables join storage.models.metadata, which the
+# Imported for its side effect: every table joins storage.schema.metadata, which the
 # migrations are checked against.
-from storage import accounts as accounts
-from storage import comments as comments
-from storage import refusals as refusals
-from storage import versions as versions
+from storage import schema as schema
 from storage.engine import create_engine, default_sqlite_url
 from storage.memory import MemoryStore
 from storage.migrate import upgrade_database

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from storage.models import MAX_DOCUMENT_ID_LENGTH
+from storage.schema.log import MAX_DOCUMENT_ID_LENGTH
 
 __all__ = ["check_document_id"]
 

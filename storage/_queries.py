@@ -10,10 +10,9 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage._fold import Fold
-from storage.accounts import as_utc
+from storage.clock import as_utc
 from storage.history import LogEntry, record_edits
-from storage.models import doc_snapshots, doc_updates, documents
-from storage.versions import doc_edits
+from storage.schema.log import doc_edits, doc_snapshots, doc_updates, documents
 
 __all__ = [
     "FoldConflict",

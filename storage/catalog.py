@@ -15,7 +15,8 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from storage.accounts import activities, as_utc, memberships, users, workspace_documents, workspaces
+from storage.clock import as_utc
+from storage.schema import activities, memberships, users, workspace_documents, workspaces
 
 __all__ = [
     "AccessRow",

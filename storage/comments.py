@@ -1,12 +1,11 @@
-"""Comment threads anchored to documents, their comments, and the notifications of mentions.
+"""Queries of comment threads anchored to documents, and of their comments.
 
-A thread hangs on a workspace document (deleting the document deletes its threads), a
-comment on its thread, a notification on the comment that mentioned someone: each deletion
-cascades down that chain. Anchors are stored as the bytes of two Yjs relative positions;
-resolving them against the content is the caller's business (:mod:`crdt.anchors`).
+The tables are in :mod:`storage.schema.comments`. Anchors are stored as the bytes of two Yjs
+relative positions; resolving them against the content is the caller's business
+(:mod:`crdt.anchors`).
 
 Every query takes a connection inside the caller's transaction (see
-:meth:`storage.accounts.Database.transaction`). Lists are keyset-paginated like the others.
+:meth:`storage.database.Database.transaction`). Lists are keyset-paginated like the others.
 """
 
 from __future__ import annotations
@@ -17,18 +16,13 @@ from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
-from sqlmodel import Field
 
-from storage.accounts import ID_LENGTH, as_utc, memberships, users
-from storage.models import MAX_DOCUMENT_ID_LENGTH, Base, metadata
+from storage.clock import as_utc, maybe_utc
+from storage.schema import comments, memberships, threads, users
 
 __all__ = [
-    "Comment",
     "CommentRecord",
-    "Notification",
-    "Thread",
     "ThreadRecord",
-    "comments",
     "comments_of",
     "count_comments",
     "delete_comment",
@@ -37,119 +31,13 @@ __all__ = [
     "get_thread",
     "insert_comment",
     "insert_thread",
-    "maybe_utc",
     "list_threads",
     "member_names",
-    "notifications",
     "set_thread_status",
-    "threads",
     "update_comment",
 ]
 
-_NOW = sa.text("CURRENT_TIMESTAMP")
 _ID_CHUNK = 500
-
-
-def _stamp(*, nullable: bool = False) -> sa.Column[datetime]:
-    if nullable:
-        return sa.Column(sa.DateTime(timezone=True), nullable=True)
-    return sa.Column(sa.DateTime(timezone=True), nullable=False, server_default=_NOW)
-
-
-def _user_ref(*, nullable: bool = True, on_delete: str = "SET NULL") -> sa.Column[str]:
-    return sa.Column(
-        sa.String(ID_LENGTH), sa.ForeignKey("users.id", ondelete=on_delete), nullable=nullable
-    )
-
-
-class Thread(Base, table=True):
-    """A discussion anchored to a range of a document; its first comment is its body."""
-
-    __tablename__ = "threads"
-    __table_args__ = (
-        sa.CheckConstraint("status IN ('open', 'resolved')", name="status"),
-        sa.Index("ix_threads_document_id_created_at", "document_id", "created_at"),
-    )
-
-    id: str = Field(sa_column=sa.Column(sa.String(ID_LENGTH), primary_key=True, nullable=False))
-    document_id: str = Field(
-        sa_column=sa.Column(
-            sa.String(MAX_DOCUMENT_ID_LENGTH),
-            sa.ForeignKey("workspace_documents.document_id", ondelete="CASCADE"),
-            nullable=False,
-        )
-    )
-    anchor_start: bytes = Field(sa_column=sa.Column(sa.LargeBinary(), nullable=False))
-    anchor_end: bytes = Field(sa_column=sa.Column(sa.LargeBinary(), nullable=False))
-    quote: str = Field(sa_column=sa.Column(sa.Text(), nullable=False))
-    """The text of the range when the thread was made, kept once the range is gone."""
-    status: str = Field(
-        default="open", sa_column=sa.Column(sa.String(16), nullable=False, server_default="open")
-    )
-    author_id: str | None = Field(default=None, sa_column=_user_ref())
-    created_at: datetime | None = Field(default=None, sa_column=_stamp())
-    resolved_at: datetime | None = Field(default=None, sa_column=_stamp(nullable=True))
-    resolved_by: str | None = Field(default=None, sa_column=_user_ref())
-
-
-class Comment(Base, table=True):
-    """One message of a thread."""
-
-    __tablename__ = "comments"
-    __table_args__ = (sa.Index("ix_comments_thread_id_created_at", "thread_id", "created_at"),)
-
-    id: str = Field(sa_column=sa.Column(sa.String(ID_LENGTH), primary_key=True, nullable=False))
-    thread_id: str = Field(
-        sa_column=sa.Column(
-            sa.String(ID_LENGTH), sa.ForeignKey("threads.id", ondelete="CASCADE"), nullable=False
-        )
-    )
-    author_id: str | None = Field(default=None, sa_column=_user_ref())
-    body: str = Field(sa_column=sa.Column(sa.Text(), nullable=False))
-    created_at: datetime | None = Field(default=None, sa_column=_stamp())
-    edited_at: datetime | None = Field(default=None, sa_column=_stamp(nullable=True))
-
-
-class Notification(Base, table=True):
-    """Something a user should look at: for now, a comment that mentions them."""
-
-    __tablename__ = "notifications"
-    # AUTOINCREMENT: ids order a user's notifications and are the paging cursor.
-    __table_args__ = (
-        sa.CheckConstraint("kind IN ('mention')", name="kind"),
-        sa.Index("ix_notifications_user_id_id", "user_id", "id"),
-        sa.Index("ix_notifications_comment_id", "comment_id"),
-        {"sqlite_autoincrement": True},
-    )
-
-    id: int | None = Field(
-        default=None,
-        sa_column=sa.Column(
-            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
-            sa.Identity(),
-            primary_key=True,
-        ),
-    )
-    user_id: str = Field(sa_column=_user_ref(nullable=False, on_delete="CASCADE"))
-    kind: str = Field(sa_column=sa.Column(sa.String(20), nullable=False))
-    actor_id: str | None = Field(default=None, sa_column=_user_ref())
-    # Where the comment is, for a reader's link; the comment's foreign key is what deletes
-    # the notification with it (and so with its thread and document).
-    workspace_id: str = Field(sa_column=sa.Column(sa.String(ID_LENGTH), nullable=False))
-    document_id: str = Field(sa_column=sa.Column(sa.String(MAX_DOCUMENT_ID_LENGTH), nullable=False))
-    thread_id: str = Field(sa_column=sa.Column(sa.String(ID_LENGTH), nullable=False))
-    comment_id: str = Field(
-        sa_column=sa.Column(
-            sa.String(ID_LENGTH), sa.ForeignKey("comments.id", ondelete="CASCADE"), nullable=False
-        )
-    )
-    created_at: datetime | None = Field(default=None, sa_column=_stamp())
-    read_at: datetime | None = Field(default=None, sa_column=_stamp(nullable=True))
-
-
-threads: sa.Table = metadata.tables["threads"]
-comments: sa.Table = metadata.tables["comments"]
-notifications: sa.Table = metadata.tables["notifications"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,10 +65,6 @@ class CommentRecord:
     body: str
     created_at: datetime
     edited_at: datetime | None
-
-
-def maybe_utc(value: datetime | None) -> datetime | None:
-    return None if value is None else as_utc(value)
 
 
 # -- threads ------------------------------------------------------------------------------------

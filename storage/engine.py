@@ -20,7 +20,7 @@ from sqlalchemy.engine import URL, Connection, Engine, make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-from storage.models import doc_updates, documents
+from storage.schema.log import doc_updates, documents
 
 __all__ = [
     "SQLITE_FILE_NAME",

@@ -17,9 +17,8 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from storage.accounts import as_utc, users
-from storage.models import doc_updates
-from storage.versions import doc_edits
+from storage.clock import as_utc
+from storage.schema import doc_edits, doc_updates, users
 
 __all__ = [
     "SESSION_GAP",

@@ -35,7 +35,7 @@ __all__ = [
     "upgrade_database",
 ]
 
-MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "schema" / "migrations"
 """The alembic script directory shipped inside the package."""
 
 # Any fixed 64-bit key works as long as nothing else in the database uses it: this is the

@@ -1,6 +1,6 @@
 """Queries of the notifications of users: a comment that mentions them, for now.
 
-The table is :class:`storage.comments.Notification`. A user sees the notifications of the
+The table is :class:`storage.schema.comments.Notification`. A user sees the notifications of the
 workspaces they still belong to: one who left a workspace no longer reads what was said
 there. Every query takes a connection inside the caller's transaction.
 """
@@ -14,8 +14,8 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from storage.accounts import as_utc, memberships, users, workspace_documents
-from storage.comments import comments, maybe_utc, notifications
+from storage.clock import as_utc, maybe_utc
+from storage.schema import comments, memberships, notifications, users, workspace_documents
 
 __all__ = [
     "EXCERPT_LENGTH",

@@ -13,7 +13,8 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from storage.accounts import api_tokens, as_utc, users
+from storage.clock import as_utc
+from storage.schema import api_tokens, users
 
 __all__ = [
     "TokenRecord",

@@ -16,56 +16,26 @@ only by a client that invents ids, and forgetting one of those harms nobody hone
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
 from typing import Protocol
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
-from sqlmodel import Field
 
 from storage._ids import check_document_id
 from storage.errors import StorageError
-from storage.models import MAX_DOCUMENT_ID_LENGTH, Base, metadata
+from storage.schema.refusals import doc_refusals
 
 __all__ = [
     "MAX_REFUSED_CLIENTS",
-    "DocRefusal",
     "MemoryRefusals",
     "Refusals",
     "SqlRefusals",
-    "doc_refusals",
 ]
 
 MAX_REFUSED_CLIENTS = 256
 """The most client ids remembered per document."""
-
-_NOW = sa.text("CURRENT_TIMESTAMP")
-
-
-class DocRefusal(Base, table=True):
-    """A client id whose changes to a document were refused from ``clock`` on."""
-
-    __tablename__ = "doc_refusals"
-
-    document_id: str = Field(
-        sa_column=sa.Column(
-            sa.String(MAX_DOCUMENT_ID_LENGTH),
-            sa.ForeignKey("documents.id", ondelete="CASCADE"),
-            primary_key=True,
-        )
-    )
-    # Yjs client ids are 32-bit unsigned (53-bit from some clients) and clocks 53-bit.
-    client: int = Field(sa_column=sa.Column(sa.BigInteger(), primary_key=True))
-    clock: int = Field(sa_column=sa.Column(sa.BigInteger(), nullable=False))
-    created_at: datetime | None = Field(
-        default=None,
-        sa_column=sa.Column(sa.DateTime(timezone=True), nullable=False, server_default=_NOW),
-    )
-
-
-doc_refusals: sa.Table = metadata.tables["doc_refusals"]
 
 
 class Refusals(Protocol):

@@ -1,4 +1,4 @@
-"""Named versions of documents, and the tables of their edit history.
+"""Queries of the named versions of documents (the table: :mod:`storage.schema.versions`).
 
 A version is a snapshot of a workspace document at a position of its log: ``state`` is the
 whole document as one Yjs update, and ``upto_update_id`` the highest ``doc_updates`` id folded
@@ -6,8 +6,8 @@ into it, so that "who contributed since the previous version" is the set of auth
 updates between two positions. A version is never changed once saved.
 
 The log loses its rows when compaction folds them into the snapshot; before it deletes them,
-it folds their attribution into ``doc_edits`` (edit sessions, see :mod:`storage.history`) in
-the same transaction, so the history of a document survives compaction.
+it folds their attribution into ``doc_edits`` (edit sessions, see :mod:`storage.schema.log`)
+in the same transaction, so the history of a document survives compaction.
 """
 
 from __future__ import annotations
@@ -17,19 +17,14 @@ from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
-from sqlmodel import Field
 
-from storage.accounts import ID_LENGTH, as_utc, users
-from storage.models import MAX_DOCUMENT_ID_LENGTH, Base, doc_snapshots, doc_updates, metadata
+from storage.clock import as_utc
+from storage.schema import doc_edits, doc_snapshots, doc_updates, doc_versions, users
 
 __all__ = [
     "KINDS",
-    "DocEdit",
-    "DocVersion",
     "StoredState",
     "VersionRecord",
-    "doc_edits",
-    "doc_versions",
     "get_version",
     "insert_version",
     "latest_version",
@@ -41,78 +36,6 @@ __all__ = [
 KINDS = ("manual", "auto", "restore-backup")
 """What made a version: someone saving it, an automatic checkpoint, or a restore (which first
 saves the state it replaces, so that restoring that version undoes the restore)."""
-
-_NOW = sa.text("CURRENT_TIMESTAMP")
-_ROW_ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
-
-
-class DocVersion(Base, table=True):
-    """A named snapshot of a workspace document; ``id`` orders a document's versions."""
-
-    __tablename__ = "doc_versions"
-    # AUTOINCREMENT: ids order the list and are its paging cursor; SQLite must never reuse one.
-    __table_args__ = (
-        sa.CheckConstraint("kind IN ('manual', 'auto', 'restore-backup')", name="kind"),
-        sa.Index("ix_doc_versions_document_id_id", "document_id", "id"),
-        {"sqlite_autoincrement": True},
-    )
-
-    id: int | None = Field(
-        default=None, sa_column=sa.Column(_ROW_ID, sa.Identity(), primary_key=True)
-    )
-    document_id: str = Field(
-        sa_column=sa.Column(
-            sa.String(MAX_DOCUMENT_ID_LENGTH),
-            sa.ForeignKey("workspace_documents.document_id", ondelete="CASCADE"),
-            nullable=False,
-        )
-    )
-    name: str = Field(sa_column=sa.Column(sa.String(200), nullable=False))
-    kind: str = Field(sa_column=sa.Column(sa.String(16), nullable=False))
-    state: bytes = Field(sa_column=sa.Column(sa.LargeBinary(), nullable=False))
-    upto_update_id: int = Field(sa_column=sa.Column(sa.BigInteger(), nullable=False))
-    author_id: str | None = Field(
-        default=None,
-        sa_column=sa.Column(
-            sa.String(ID_LENGTH), sa.ForeignKey("users.id", ondelete="SET NULL"), nullable=True
-        ),
-    )
-    created_at: datetime | None = Field(
-        default=None,
-        sa_column=sa.Column(sa.DateTime(timezone=True), nullable=False, server_default=_NOW),
-    )
-
-
-class DocEdit(Base, table=True):
-    """An edit session folded out of the log by compaction: one author's consecutive updates."""
-
-    __tablename__ = "doc_edits"
-    __table_args__ = (
-        sa.Index("ix_doc_edits_document_id_first_update_id", "document_id", "first_update_id"),
-        {"sqlite_autoincrement": True},
-    )
-
-    id: int | None = Field(
-        default=None, sa_column=sa.Column(_ROW_ID, sa.Identity(), primary_key=True)
-    )
-    document_id: str = Field(
-        sa_column=sa.Column(
-            sa.String(MAX_DOCUMENT_ID_LENGTH),
-            sa.ForeignKey("documents.id", ondelete="CASCADE"),
-            nullable=False,
-        )
-    )
-    # A plain value like doc_updates.author_id: the history outlives the account.
-    author_id: str | None = Field(default=None, sa_column=sa.Column(sa.String(32), nullable=True))
-    first_update_id: int = Field(sa_column=sa.Column(sa.BigInteger(), nullable=False))
-    last_update_id: int = Field(sa_column=sa.Column(sa.BigInteger(), nullable=False))
-    started_at: datetime = Field(sa_column=sa.Column(sa.DateTime(timezone=True), nullable=False))
-    ended_at: datetime = Field(sa_column=sa.Column(sa.DateTime(timezone=True), nullable=False))
-    updates: int = Field(sa_column=sa.Column(sa.Integer(), nullable=False))
-
-
-doc_versions: sa.Table = metadata.tables["doc_versions"]
-doc_edits: sa.Table = metadata.tables["doc_edits"]
 
 
 @dataclass(frozen=True, slots=True)

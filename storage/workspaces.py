@@ -1,7 +1,7 @@
 """Queries of workspaces, their members and their invitations.
 
 Every function takes a connection inside the caller's transaction (see
-:meth:`storage.accounts.Database.transaction`). Lists are keyset-paginated: each takes the
+:meth:`storage.database.Database.transaction`). Lists are keyset-paginated: each takes the
 sort key of the last row of the previous page (``after``) and a ``limit``.
 """
 
@@ -14,7 +14,8 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from storage.accounts import as_utc, invitations, memberships, users, workspaces
+from storage.clock import as_utc
+from storage.schema import invitations, memberships, users, workspaces
 
 __all__ = [
     "InvitationRecord",

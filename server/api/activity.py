@@ -26,8 +26,8 @@ from server.api.paging import decode_cursor, split_page
 from server.api.registry import api
 from server.api.services import ApiServices
 from server.permissions import Role
-from storage.accounts import utcnow
 from storage.catalog import ActivityRecord, document_ids, insert_activity, list_activity
+from storage.clock import utcnow
 from storage.errors import StorageError
 from storage.people import UserRecord
 

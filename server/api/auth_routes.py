@@ -34,8 +34,8 @@ from server.api.paging import decode_cursor, split_page
 from server.api.registry import api
 from server.email_address import lookup_forms
 from server.login_throttle import Throttled
-from storage.accounts import users, utcnow
 from storage.catalog import ActivityRecord
+from storage.clock import utcnow
 from storage.errors import Conflict
 from storage.people import (
     TokenRecord,
@@ -46,6 +46,7 @@ from storage.people import (
     update_user,
     user_by_email,
 )
+from storage.schema import users
 
 __all__: list[str] = []
 

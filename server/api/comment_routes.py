@@ -32,7 +32,7 @@ from server.api.threads import (
     serve_threads,
 )
 from server.permissions import Role
-from storage.accounts import utcnow
+from storage.clock import utcnow
 from storage.comments import (
     CommentRecord,
     comments_of,

@@ -37,7 +37,6 @@ from server.api.registry import api
 from server.api.removal import drop_documents
 from server.channel import CloseCode
 from server.permissions import Role
-from storage.accounts import utcnow
 from storage.catalog import (
     ActivityRecord,
     delete_document,
@@ -45,6 +44,7 @@ from storage.catalog import (
     list_documents,
     update_document,
 )
+from storage.clock import utcnow
 
 __all__: list[str] = []
 

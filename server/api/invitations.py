@@ -29,8 +29,8 @@ from server.api.models import (
 from server.api.paging import decode_cursor, split_page
 from server.api.registry import api
 from server.permissions import Role
-from storage.accounts import utcnow
 from storage.catalog import ActivityRecord
+from storage.clock import utcnow
 from storage.people import UserRecord
 from storage.workspaces import (
     InvitationRecord,

@@ -19,8 +19,8 @@ from server.api.paging import decode_cursor, split_page
 from server.api.registry import api
 from server.channel import CloseCode
 from server.permissions import Role
-from storage.accounts import utcnow
 from storage.catalog import document_ids
+from storage.clock import utcnow
 from storage.errors import Conflict
 from storage.people import user_by_email
 from storage.workspaces import (

@@ -24,7 +24,7 @@ from server.api.thread_models import (
     UnreadCount,
     notification_out,
 )
-from storage.accounts import utcnow
+from storage.clock import utcnow
 from storage.notifications import (
     count_unread,
     list_notifications,

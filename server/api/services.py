@@ -9,7 +9,7 @@ from server.config import Settings
 from server.login_throttle import LoginThrottle
 from server.permissions import LiveAccess
 from storage import DocumentStore
-from storage.accounts import Database
+from storage.database import Database
 
 __all__ = ["ApiServices"]
 

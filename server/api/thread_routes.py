@@ -38,8 +38,8 @@ from server.api.thread_models import (
 )
 from server.api.threads import ThreadContext, load_thread, may_delete, publish, serve_threads
 from server.permissions import Role
-from storage.accounts import utcnow
 from storage.catalog import DocumentRecord
+from storage.clock import utcnow
 from storage.comments import (
     ThreadRecord,
     delete_thread,

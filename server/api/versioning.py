@@ -23,8 +23,8 @@ from server.api.content import build_document
 from server.api.models import ActorOut
 from server.api.services import ApiServices
 from server.api.version_models import VersionOut
-from storage.accounts import utcnow
 from storage.catalog import get_document
+from storage.clock import utcnow
 from storage.history import contributors
 from storage.people import UserRecord
 from storage.versions import (

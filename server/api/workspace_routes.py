@@ -25,8 +25,8 @@ from server.api.paging import decode_cursor, split_page
 from server.api.registry import api
 from server.api.removal import drop_documents
 from server.permissions import Role
-from storage.accounts import utcnow
 from storage.catalog import document_ids
+from storage.clock import utcnow
 from storage.workspaces import (
     delete_workspace,
     insert_workspace,

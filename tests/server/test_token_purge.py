@@ -12,8 +12,10 @@ import sqlalchemy as sa
 from server.accounts import new_id
 from server.token_purge import TokenPurger
 from storage import create_engine, upgrade_database
-from storage.accounts import Database, api_tokens, utcnow
+from storage.clock import utcnow
+from storage.database import Database
 from storage.people import insert_token, insert_user
+from storage.schema import api_tokens
 from tests.interop.node import wait_for
 
 

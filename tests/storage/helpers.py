@@ -12,7 +12,7 @@ from sqlalchemy import func, select, text
 
 from crdt.document import Document
 from storage import SqlStore, create_engine
-from storage.models import doc_snapshots, doc_updates
+from storage.schema import doc_snapshots, doc_updates
 
 __all__ = [
     "Editor",

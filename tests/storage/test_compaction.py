@@ -12,7 +12,7 @@ from storage import SqlStore, create_engine
 from storage import _queries as queries
 from storage._fold import Fold, fold
 from storage.engine import snapshot_reader
-from storage.models import doc_updates
+from storage.schema import doc_updates
 from storage.sql import fold_off_loop
 from tests.storage.helpers import Editor, StoreOpener, log_counts, text_of, write_lock
 

@@ -15,7 +15,7 @@ from sqlalchemy.engine import Connection
 from storage import create_engine, upgrade_database
 from storage.errors import StorageError
 from storage.migrate import alembic_config, current_revision, head_revision
-from storage.models import metadata
+from storage.schema import metadata
 
 UPGRADE_SCRIPT = "import asyncio, sys, storage; asyncio.run(storage.upgrade_database(sys.argv[1]))"
 

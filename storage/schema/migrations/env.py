@@ -12,7 +12,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy.engine import Connection
 
-from storage.models import metadata
+from storage.schema import metadata
 
 config = context.config
 

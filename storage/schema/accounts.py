@@ -1,36 +1,33 @@
-"""The tables of accounts and workspaces, and the transaction every query of them runs in.
+"""The tables of accounts and workspaces: users and their tokens, workspaces, their members,
+invitations, the documents each lists, and each one's activity feed.
 
 Users sign in with a password or a token (stored as its SHA-256, never in clear); they
 belong to workspaces with a role; a workspace lists its documents (whose content lives in
-the store's ``documents``/``doc_updates`` tables, keyed by the same id) and keeps a feed of
-activity. The queries live beside this module: :mod:`storage.people` (users, tokens),
-:mod:`storage.workspaces` (workspaces, members, invitations) and :mod:`storage.catalog`
-(workspace documents, activity). Each takes an open connection, so that a caller composes
-several into one transaction with :meth:`Database.transaction`.
-
-Timestamps are written by the application in UTC (:func:`utcnow`) and read back through
-:func:`as_utc`: SQLite returns them naive, PostgreSQL aware.
+the log's ``documents``/``doc_updates`` tables, keyed by the same id) and keeps a feed of
+activity. The queries live in :mod:`storage.people` (users, tokens), :mod:`storage.workspaces`
+(workspaces, members, invitations) and :mod:`storage.catalog` (workspace documents, activity).
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from datetime import UTC, datetime
+from datetime import datetime
 
 import sqlalchemy as sa
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlmodel import Field
 
-from storage.errors import Conflict, StorageError
-from storage.models import MAX_DOCUMENT_ID_LENGTH, Base, metadata
+from storage.schema._base import (
+    ID_LENGTH,
+    MAX_DOCUMENT_ID_LENGTH,
+    ROW_ID,
+    Base,
+    metadata,
+    timestamp,
+    user_ref,
+)
 
 __all__ = [
-    "ID_LENGTH",
     "Activity",
     "ApiToken",
-    "Database",
     "Invitation",
     "Membership",
     "User",
@@ -38,44 +35,18 @@ __all__ = [
     "WorkspaceDocument",
     "activities",
     "api_tokens",
-    "as_utc",
     "invitations",
     "memberships",
     "users",
-    "utcnow",
     "workspace_documents",
     "workspaces",
 ]
 
-ID_LENGTH = 32
-"""Ids of users, tokens, workspaces and invitations: ``uuid4().hex``."""
-
-_NOW = sa.text("CURRENT_TIMESTAMP")
 _ROLES = "'owner', 'editor', 'commenter', 'viewer'"
-
-
-def utcnow() -> datetime:
-    """The current time, timezone-aware in UTC."""
-    return datetime.now(UTC)
-
-
-def as_utc(value: datetime) -> datetime:
-    """A timestamp read from either database, as an aware UTC datetime."""
-    if value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    return value.astimezone(UTC)
 
 
 def _id(*, primary_key: bool = False) -> sa.Column[str]:
     return sa.Column(sa.String(ID_LENGTH), primary_key=primary_key, nullable=False)
-
-
-def _user_ref(*, nullable: bool, on_delete: str) -> sa.Column[str]:
-    return sa.Column(
-        sa.String(ID_LENGTH),
-        sa.ForeignKey("users.id", ondelete=on_delete),
-        nullable=nullable,
-    )
 
 
 def _workspace_ref(*, primary_key: bool = False) -> sa.Column[str]:
@@ -85,12 +56,6 @@ def _workspace_ref(*, primary_key: bool = False) -> sa.Column[str]:
         primary_key=primary_key,
         nullable=False,
     )
-
-
-def _timestamp(*, nullable: bool = False, now: bool = True) -> sa.Column[datetime]:
-    if nullable or not now:
-        return sa.Column(sa.DateTime(timezone=True), nullable=nullable)
-    return sa.Column(sa.DateTime(timezone=True), nullable=False, server_default=_NOW)
 
 
 class User(Base, table=True):
@@ -113,8 +78,8 @@ class User(Base, table=True):
     actor_type: str | None = Field(default=None, sa_column=sa.Column(sa.String(40)))
     organisation: str | None = Field(default=None, sa_column=sa.Column(sa.String(200)))
     country: str | None = Field(default=None, sa_column=sa.Column(sa.String(2)))
-    created_at: datetime | None = Field(default=None, sa_column=_timestamp())
-    updated_at: datetime | None = Field(default=None, sa_column=_timestamp())
+    created_at: datetime | None = Field(default=None, sa_column=timestamp())
+    updated_at: datetime | None = Field(default=None, sa_column=timestamp())
 
 
 class ApiToken(Base, table=True):
@@ -127,12 +92,12 @@ class ApiToken(Base, table=True):
     )
 
     id: str = Field(sa_column=_id(primary_key=True))
-    user_id: str = Field(sa_column=_user_ref(nullable=False, on_delete="CASCADE"))
+    user_id: str = Field(sa_column=user_ref(nullable=False, on_delete="CASCADE"))
     token_hash: str = Field(sa_column=sa.Column(sa.String(64), nullable=False))
     kind: str = Field(sa_column=sa.Column(sa.String(16), nullable=False))
     name: str | None = Field(default=None, sa_column=sa.Column(sa.String(100)))
-    created_at: datetime | None = Field(default=None, sa_column=_timestamp())
-    expires_at: datetime | None = Field(default=None, sa_column=_timestamp(nullable=True))
+    created_at: datetime | None = Field(default=None, sa_column=timestamp())
+    expires_at: datetime | None = Field(default=None, sa_column=timestamp(nullable=True))
     """None: never expires (until revoked)."""
 
 
@@ -150,10 +115,10 @@ class Workspace(Base, table=True):
         sa_column=sa.Column(sa.String(16), nullable=False, server_default="private"),
     )
     created_by: str | None = Field(
-        default=None, sa_column=_user_ref(nullable=True, on_delete="SET NULL")
+        default=None, sa_column=user_ref(nullable=True, on_delete="SET NULL")
     )
-    created_at: datetime | None = Field(default=None, sa_column=_timestamp())
-    updated_at: datetime | None = Field(default=None, sa_column=_timestamp())
+    created_at: datetime | None = Field(default=None, sa_column=timestamp())
+    updated_at: datetime | None = Field(default=None, sa_column=timestamp())
 
 
 class Membership(Base, table=True):
@@ -173,7 +138,7 @@ class Membership(Base, table=True):
         )
     )
     role: str = Field(sa_column=sa.Column(sa.String(16), nullable=False))
-    created_at: datetime | None = Field(default=None, sa_column=_timestamp())
+    created_at: datetime | None = Field(default=None, sa_column=timestamp())
 
 
 class Invitation(Base, table=True):
@@ -193,14 +158,14 @@ class Invitation(Base, table=True):
     """If set, only the account with this e-mail may accept."""
     role: str = Field(sa_column=sa.Column(sa.String(16), nullable=False))
     invited_by: str | None = Field(
-        default=None, sa_column=_user_ref(nullable=True, on_delete="SET NULL")
+        default=None, sa_column=user_ref(nullable=True, on_delete="SET NULL")
     )
-    created_at: datetime | None = Field(default=None, sa_column=_timestamp())
-    expires_at: datetime | None = Field(default=None, sa_column=_timestamp(now=False))
+    created_at: datetime | None = Field(default=None, sa_column=timestamp())
+    expires_at: datetime | None = Field(default=None, sa_column=timestamp(now=False))
     accepted_by: str | None = Field(
-        default=None, sa_column=_user_ref(nullable=True, on_delete="SET NULL")
+        default=None, sa_column=user_ref(nullable=True, on_delete="SET NULL")
     )
-    accepted_at: datetime | None = Field(default=None, sa_column=_timestamp(nullable=True))
+    accepted_at: datetime | None = Field(default=None, sa_column=timestamp(nullable=True))
 
 
 class WorkspaceDocument(Base, table=True):
@@ -219,12 +184,12 @@ class WorkspaceDocument(Base, table=True):
         default=False,
         sa_column=sa.Column(sa.Boolean(), nullable=False, server_default=sa.false()),
     )
-    trashed_at: datetime | None = Field(default=None, sa_column=_timestamp(nullable=True))
+    trashed_at: datetime | None = Field(default=None, sa_column=timestamp(nullable=True))
     created_by: str | None = Field(
-        default=None, sa_column=_user_ref(nullable=True, on_delete="SET NULL")
+        default=None, sa_column=user_ref(nullable=True, on_delete="SET NULL")
     )
-    created_at: datetime | None = Field(default=None, sa_column=_timestamp())
-    updated_at: datetime | None = Field(default=None, sa_column=_timestamp())
+    created_at: datetime | None = Field(default=None, sa_column=timestamp())
+    updated_at: datetime | None = Field(default=None, sa_column=timestamp())
 
 
 class Activity(Base, table=True):
@@ -240,14 +205,14 @@ class Activity(Base, table=True):
     id: int | None = Field(
         default=None,
         sa_column=sa.Column(
-            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            ROW_ID,
             sa.Identity(),
             primary_key=True,
         ),
     )
     workspace_id: str = Field(sa_column=_workspace_ref())
     actor_id: str | None = Field(
-        default=None, sa_column=_user_ref(nullable=True, on_delete="SET NULL")
+        default=None, sa_column=user_ref(nullable=True, on_delete="SET NULL")
     )
     verb: str = Field(sa_column=sa.Column(sa.String(40), nullable=False))
     object_type: str = Field(sa_column=sa.Column(sa.String(20), nullable=False))
@@ -256,7 +221,7 @@ class Activity(Base, table=True):
         default="{}", sa_column=sa.Column(sa.Text(), nullable=False, server_default="{}")
     )
     """A JSON object: what a reader needs without another lookup (titles, names, roles)."""
-    created_at: datetime | None = Field(default=None, sa_column=_timestamp())
+    created_at: datetime | None = Field(default=None, sa_column=timestamp())
 
 
 # Core handles: the queries use SQLAlchemy Core and plain records, no ORM identity map.
@@ -267,49 +232,3 @@ memberships: sa.Table = metadata.tables["memberships"]
 invitations: sa.Table = metadata.tables["invitations"]
 workspace_documents: sa.Table = metadata.tables["workspace_documents"]
 activities: sa.Table = metadata.tables["activities"]
-
-
-class Database:
-    """The engine the account queries run on, and the transaction they run in.
-
-    Args:
-        engine: from :func:`storage.create_engine`; the caller owns it and disposes of it.
-    """
-
-    __slots__ = ("engine",)
-
-    def __init__(self, engine: AsyncEngine) -> None:
-        self.engine = engine
-
-    @property
-    def dialect(self) -> str:
-        """``sqlite`` or ``postgresql``."""
-        return self.engine.dialect.name
-
-    @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[AsyncConnection]:
-        """One transaction: committed when the block ends, rolled back if it raises.
-
-        Raises:
-            Conflict: a constraint refused a write (unique key taken, referenced row gone).
-            StorageError: the database failed.
-        """
-        try:
-            async with self.engine.begin() as connection:
-                yield connection
-        except IntegrityError as exc:
-            raise Conflict(f"refused by a constraint: {exc.orig}") from exc
-        except (SQLAlchemyError, OSError) as exc:
-            raise StorageError(f"database error: {exc}") from exc
-
-    async def lock_for_update(self, connection: AsyncConnection, table: sa.Table) -> None:
-        """Serialize this transaction with others that lock the same table.
-
-        SQLite needs nothing: every transaction begins ``IMMEDIATE`` and so holds the write
-        lock already. PostgreSQL takes a table lock that conflicts with itself (not with
-        plain reads), held until the transaction ends.
-        """
-        if self.dialect == "postgresql":
-            await connection.execute(
-                sa.text(f"LOCK TABLE {table.name} IN SHARE ROW EXCLUSIVE MODE")
-            )
