@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage._fold import Fold
 from storage.clock import as_utc
-from storage.history import LogEntry, record_edits
+from storage.edits import LogEntry, record_edits
 from storage.schema.log import doc_edits, doc_snapshots, doc_updates, documents
 
 __all__ = [
@@ -100,8 +100,12 @@ async def insert_updates(
 
 
 async def delete_document(connection: AsyncConnection, document_id: str) -> None:
-    """Delete a document with its log, history and snapshot (explicitly: cascades need the
-    pragma)."""
+    """Delete a document with its log, the log's attribution and its snapshot.
+
+    The log's tables are deleted explicitly (SQLite cascades only with its ``foreign_keys``
+    pragma on); the rows that features hang off a document (refusals, for one) go by their
+    ``ON DELETE CASCADE``.
+    """
     await connection.execute(sa.delete(doc_updates).where(doc_updates.c.document_id == document_id))
     await connection.execute(sa.delete(doc_edits).where(doc_edits.c.document_id == document_id))
     await connection.execute(

@@ -9,14 +9,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from storage import create_engine
-from storage.history import (
-    EditSession,
-    LogEntry,
-    coalesce,
-    contributors,
-    edit_history,
-    sessions_of,
-)
+from storage.edits import EditSession, LogEntry, coalesce, sessions_of
+from storage.history import contributors, edit_history
 from storage.versions import stored_state
 from tests.storage.helpers import Editor, StoreOpener, text_of
 
