@@ -13,9 +13,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
+from pydantic import field_validator
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from storage.clock import as_utc
+from storage.records import Record, UtcDatetime
 from storage.schema import activities, memberships, users, workspace_documents, workspaces
 
 __all__ = [
@@ -39,25 +40,28 @@ DOCUMENT_FIELDS = frozenset({"title", "published", "trashed_at"})
 _ID_CHUNK = 500
 
 
-@dataclass(frozen=True, slots=True)
-class DocumentRecord:
+class DocumentRecord(Record):
+    """What a workspace knows of a document (``workspace_documents``, ``document_id`` read as
+    ``id``)."""
+
     id: str
     workspace_id: str
     title: str
     template: str | None
     published: bool
-    trashed_at: datetime | None
+    trashed_at: UtcDatetime | None
     created_by: str | None
-    created_at: datetime
-    updated_at: datetime
+    created_at: UtcDatetime
+    updated_at: UtcDatetime
 
     @property
     def trashed(self) -> bool:
         return self.trashed_at is not None
 
 
-@dataclass(frozen=True, slots=True)
-class ActivityRecord:
+class ActivityRecord(Record):
+    """An entry of a workspace's feed, with the actor's name."""
+
     id: int
     workspace_id: str
     actor_id: str | None
@@ -66,7 +70,18 @@ class ActivityRecord:
     object_type: str
     object_id: str
     data: dict[str, object]
-    created_at: datetime
+    created_at: UtcDatetime
+
+    @field_validator("data", mode="before")
+    @classmethod
+    def _decode(cls, value: object) -> object:
+        """Stored as JSON text; what is not a JSON object reads as an empty one."""
+        if isinstance(value, str | bytes):
+            try:
+                value = json.loads(value)
+            except ValueError:
+                return {}
+        return value if isinstance(value, dict) else {}
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,23 +96,8 @@ class AccessRow:
 
 _DOCUMENT_COLUMNS = [
     workspace_documents.c.document_id.label("id"),
-    *[workspace_documents.c[name] for name in DocumentRecord.__dataclass_fields__ if name != "id"],
+    *[workspace_documents.c[name] for name in DocumentRecord.model_fields if name != "id"],
 ]
-
-
-def _document(m: sa.RowMapping) -> DocumentRecord:
-    trashed = m["trashed_at"]
-    return DocumentRecord(
-        id=m["id"],
-        workspace_id=m["workspace_id"],
-        title=m["title"],
-        template=m["template"],
-        published=bool(m["published"]),
-        trashed_at=None if trashed is None else as_utc(trashed),
-        created_by=m["created_by"],
-        created_at=as_utc(m["created_at"]),
-        updated_at=as_utc(m["updated_at"]),
-    )
 
 
 # -- documents ----------------------------------------------------------------------------------
@@ -126,7 +126,15 @@ async def insert_document(
         )
     )
     return DocumentRecord(
-        document_id, workspace_id, title, template, False, None, created_by, now, now
+        id=document_id,
+        workspace_id=workspace_id,
+        title=title,
+        template=template,
+        published=False,
+        trashed_at=None,
+        created_by=created_by,
+        created_at=now,
+        updated_at=now,
     )
 
 
@@ -135,7 +143,7 @@ async def get_document(connection: AsyncConnection, document_id: str) -> Documen
         workspace_documents.c.document_id == document_id
     )
     row = (await connection.execute(statement)).first()
-    return None if row is None else _document(row._mapping)
+    return None if row is None else DocumentRecord.model_validate(row)
 
 
 async def list_documents(
@@ -163,7 +171,7 @@ async def list_documents(
     if after is not None:
         key = sa.tuple_(workspace_documents.c.title, workspace_documents.c.document_id)
         statement = statement.where(key > sa.tuple_(*after))
-    return [_document(row._mapping) for row in await connection.execute(statement)]
+    return [DocumentRecord.model_validate(row) for row in await connection.execute(statement)]
 
 
 async def document_ids(connection: AsyncConnection, workspace_id: str) -> list[str]:
@@ -225,7 +233,7 @@ async def access_rows(
             .where(workspace_documents.c.document_id.in_(chunk))
         )
         rows = [
-            (_document(row._mapping), str(row._mapping["visibility"]))
+            (DocumentRecord.model_validate(row), str(row._mapping["visibility"]))
             for row in await connection.execute(statement)
         ]
         roles: dict[str, dict[str, str]] = {}
@@ -276,15 +284,15 @@ async def insert_activity(
     )
     activity_id = int(result.scalar_one())
     return ActivityRecord(
-        activity_id,
-        workspace_id,
-        actor_id,
-        actor_name,
-        verb,
-        object_type,
-        object_id,
-        dict(data),
-        now,
+        id=activity_id,
+        workspace_id=workspace_id,
+        actor_id=actor_id,
+        actor_name=actor_name,
+        verb=verb,
+        object_type=object_type,
+        object_id=object_id,
+        data=dict(data),
+        created_at=now,
     )
 
 
@@ -301,24 +309,4 @@ async def list_activity(
     )
     if before is not None:
         statement = statement.where(activities.c.id < before)
-    records = []
-    for row in await connection.execute(statement):
-        m = row._mapping
-        try:
-            data = json.loads(m["data"])
-        except ValueError:
-            data = {}
-        records.append(
-            ActivityRecord(
-                id=int(m["id"]),
-                workspace_id=m["workspace_id"],
-                actor_id=m["actor_id"],
-                actor_name=m["actor_name"],
-                verb=m["verb"],
-                object_type=m["object_type"],
-                object_id=m["object_id"],
-                data=data if isinstance(data, dict) else {},
-                created_at=as_utc(m["created_at"]),
-            )
-        )
-    return records
+    return [ActivityRecord.model_validate(row) for row in await connection.execute(statement)]

@@ -11,13 +11,12 @@ Every query takes a connection inside the caller's transaction (see
 from __future__ import annotations
 
 from collections.abc import Collection
-from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from storage.clock import as_utc, maybe_utc
+from storage.records import Record, UtcDatetime
 from storage.schema import comments, memberships, threads, users
 
 __all__ = [
@@ -40,8 +39,9 @@ __all__ = [
 _ID_CHUNK = 500
 
 
-@dataclass(frozen=True, slots=True)
-class ThreadRecord:
+class ThreadRecord(Record):
+    """A thread (its columns of ``threads``), with the names of its author and resolver."""
+
     id: str
     document_id: str
     anchor_start: bytes
@@ -50,21 +50,22 @@ class ThreadRecord:
     status: str
     author_id: str | None
     author_name: str | None
-    created_at: datetime
-    resolved_at: datetime | None
+    created_at: UtcDatetime
+    resolved_at: UtcDatetime | None
     resolved_by: str | None
     resolved_by_name: str | None
 
 
-@dataclass(frozen=True, slots=True)
-class CommentRecord:
+class CommentRecord(Record):
+    """A comment (its columns of ``comments``), with its author's name."""
+
     id: str
     thread_id: str
     author_id: str | None
     author_name: str | None
     body: str
-    created_at: datetime
-    edited_at: datetime | None
+    created_at: UtcDatetime
+    edited_at: UtcDatetime | None
 
 
 # -- threads ------------------------------------------------------------------------------------
@@ -80,23 +81,6 @@ _THREAD_QUERY = sa.select(
         _resolver, _resolver.c.id == threads.c.resolved_by
     )
 )
-
-
-def _thread(m: sa.RowMapping) -> ThreadRecord:
-    return ThreadRecord(
-        id=m["id"],
-        document_id=m["document_id"],
-        anchor_start=bytes(m["anchor_start"]),
-        anchor_end=bytes(m["anchor_end"]),
-        quote=m["quote"],
-        status=m["status"],
-        author_id=m["author_id"],
-        author_name=m["author_name"],
-        created_at=as_utc(m["created_at"]),
-        resolved_at=maybe_utc(m["resolved_at"]),
-        resolved_by=m["resolved_by"],
-        resolved_by_name=m["resolved_by_name"],
-    )
 
 
 async def insert_thread(
@@ -133,7 +117,7 @@ async def get_thread(
     if lock and connection.dialect.name == "postgresql":
         statement = statement.with_for_update(of=threads)
     row = (await connection.execute(statement)).first()
-    return None if row is None else _thread(row._mapping)
+    return None if row is None else ThreadRecord.model_validate(row)
 
 
 async def list_threads(
@@ -155,7 +139,7 @@ async def list_threads(
     if after is not None:
         key = sa.tuple_(threads.c.created_at, threads.c.id)
         statement = statement.where(key > sa.tuple_(*after))
-    return [_thread(row._mapping) for row in await connection.execute(statement)]
+    return [ThreadRecord.model_validate(row) for row in await connection.execute(statement)]
 
 
 async def set_thread_status(
@@ -187,18 +171,6 @@ _COMMENT_QUERY = sa.select(comments, users.c.name.label("author_name")).select_f
 )
 
 
-def _comment(m: sa.RowMapping) -> CommentRecord:
-    return CommentRecord(
-        id=m["id"],
-        thread_id=m["thread_id"],
-        author_id=m["author_id"],
-        author_name=m["author_name"],
-        body=m["body"],
-        created_at=as_utc(m["created_at"]),
-        edited_at=maybe_utc(m["edited_at"]),
-    )
-
-
 async def insert_comment(
     connection: AsyncConnection,
     *,
@@ -221,7 +193,7 @@ async def insert_comment(
 
 async def get_comment(connection: AsyncConnection, comment_id: str) -> CommentRecord | None:
     row = (await connection.execute(_COMMENT_QUERY.where(comments.c.id == comment_id))).first()
-    return None if row is None else _comment(row._mapping)
+    return None if row is None else CommentRecord.model_validate(row)
 
 
 async def comments_of(
@@ -235,7 +207,7 @@ async def comments_of(
             comments.c.thread_id.in_(ids[start : start + _ID_CHUNK])
         ).order_by(comments.c.thread_id, comments.c.created_at, comments.c.id)
         for row in await connection.execute(statement):
-            record = _comment(row._mapping)
+            record = CommentRecord.model_validate(row)
             found.setdefault(record.thread_id, []).append(record)
     return found
 

@@ -14,7 +14,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from storage.clock import as_utc, maybe_utc
+from storage.records import Record, UtcDatetime
 from storage.schema import comments, memberships, notifications, users, workspace_documents
 
 __all__ = [
@@ -46,8 +46,10 @@ class NewNotification:
     kind: str = "mention"
 
 
-@dataclass(frozen=True, slots=True)
-class NotificationRecord:
+class NotificationRecord(Record):
+    """A notification, with the actor's name, the document's title and the comment's first
+    :data:`EXCERPT_LENGTH` characters."""
+
     id: int
     user_id: str
     kind: str
@@ -59,8 +61,8 @@ class NotificationRecord:
     thread_id: str
     comment_id: str
     excerpt: str
-    created_at: datetime
-    read_at: datetime | None
+    created_at: UtcDatetime
+    read_at: UtcDatetime | None
 
 
 _actor = users.alias("notification_actor")
@@ -68,7 +70,7 @@ _NOTIFICATION_QUERY = sa.select(
     notifications,
     _actor.c.name.label("actor_name"),
     workspace_documents.c.title.label("document_title"),
-    sa.func.substr(comments.c.body, 1, EXCERPT_LENGTH).label("excerpt"),
+    sa.func.coalesce(sa.func.substr(comments.c.body, 1, EXCERPT_LENGTH), "").label("excerpt"),
 ).select_from(
     notifications.join(comments, comments.c.id == notifications.c.comment_id)
     .join(
@@ -83,24 +85,6 @@ _NOTIFICATION_QUERY = sa.select(
         workspace_documents, workspace_documents.c.document_id == notifications.c.document_id
     )
 )
-
-
-def _notification(m: sa.RowMapping) -> NotificationRecord:
-    return NotificationRecord(
-        id=int(m["id"]),
-        user_id=m["user_id"],
-        kind=m["kind"],
-        actor_id=m["actor_id"],
-        actor_name=m["actor_name"],
-        workspace_id=m["workspace_id"],
-        document_id=m["document_id"],
-        document_title=m["document_title"],
-        thread_id=m["thread_id"],
-        comment_id=m["comment_id"],
-        excerpt=m["excerpt"] or "",
-        created_at=as_utc(m["created_at"]),
-        read_at=maybe_utc(m["read_at"]),
-    )
 
 
 async def insert_notifications(
@@ -129,7 +113,7 @@ async def insert_notifications(
     rows = await connection.execute(
         _NOTIFICATION_QUERY.where(notifications.c.id.in_(ids)).order_by(notifications.c.id)
     )
-    return [_notification(row._mapping) for row in rows]
+    return [NotificationRecord.model_validate(row) for row in rows]
 
 
 async def get_notification(
@@ -140,7 +124,7 @@ async def get_notification(
         notifications.c.id == notification_id, notifications.c.user_id == user_id
     )
     row = (await connection.execute(statement)).first()
-    return None if row is None else _notification(row._mapping)
+    return None if row is None else NotificationRecord.model_validate(row)
 
 
 async def list_notifications(
@@ -161,7 +145,7 @@ async def list_notifications(
         statement = statement.where(notifications.c.read_at.is_(None))
     if before is not None:
         statement = statement.where(notifications.c.id < before)
-    return [_notification(row._mapping) for row in await connection.execute(statement)]
+    return [NotificationRecord.model_validate(row) for row in await connection.execute(statement)]
 
 
 async def count_unread(connection: AsyncConnection, user_id: str) -> int:

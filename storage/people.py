@@ -7,13 +7,13 @@ database does not leak working tokens.
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
-from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.clock import as_utc
+from storage.records import Record, UtcDatetime
 from storage.schema import api_tokens, users
 
 __all__ = [
@@ -39,8 +39,9 @@ PROFILE_FIELDS = frozenset({"name", "actor_type", "organisation", "country"})
 """The columns :func:`update_user` may change."""
 
 
-@dataclass(frozen=True, slots=True)
-class UserRecord:
+class UserRecord(Record):
+    """An account (its columns of ``users``)."""
+
     id: str
     email: str
     name: str
@@ -49,47 +50,22 @@ class UserRecord:
     actor_type: str | None
     organisation: str | None
     country: str | None
-    created_at: datetime
+    created_at: UtcDatetime
 
 
-@dataclass(frozen=True, slots=True)
-class TokenRecord:
+class TokenRecord(Record):
+    """A bearer token, without its hash (its columns of ``api_tokens``)."""
+
     id: str
     user_id: str
     kind: str
     name: str | None
-    created_at: datetime
-    expires_at: datetime | None
+    created_at: UtcDatetime
+    expires_at: UtcDatetime | None
 
 
-def _user(m: sa.RowMapping) -> UserRecord:
-    return UserRecord(
-        id=m["id"],
-        email=m["email"],
-        name=m["name"],
-        password_hash=m["password_hash"],
-        instance_role=m["instance_role"],
-        actor_type=m["actor_type"],
-        organisation=m["organisation"],
-        country=m["country"],
-        created_at=as_utc(m["created_at"]),
-    )
-
-
-def _token(m: sa.RowMapping) -> TokenRecord:
-    expires = m["expires_at"]
-    return TokenRecord(
-        id=m["id"],
-        user_id=m["user_id"],
-        kind=m["kind"],
-        name=m["name"],
-        created_at=as_utc(m["created_at"]),
-        expires_at=None if expires is None else as_utc(expires),
-    )
-
-
-_USER_COLUMNS = [users.c[name] for name in UserRecord.__dataclass_fields__]
-_TOKEN_COLUMNS = [api_tokens.c[name] for name in TokenRecord.__dataclass_fields__]
+_USER_COLUMNS = [users.c[name] for name in UserRecord.model_fields]
+_TOKEN_COLUMNS = [api_tokens.c[name] for name in TokenRecord.model_fields]
 
 
 async def count_users(connection: AsyncConnection) -> int:
@@ -123,19 +99,29 @@ async def insert_user(
             updated_at=now,
         )
     )
-    return UserRecord(user_id, email, name, password_hash, instance_role, None, None, None, now)
+    return UserRecord(
+        id=user_id,
+        email=email,
+        name=name,
+        password_hash=password_hash,
+        instance_role=instance_role,
+        actor_type=None,
+        organisation=None,
+        country=None,
+        created_at=now,
+    )
 
 
 async def get_user(connection: AsyncConnection, user_id: str) -> UserRecord | None:
     row = (await connection.execute(sa.select(*_USER_COLUMNS).where(users.c.id == user_id))).first()
-    return None if row is None else _user(row._mapping)
+    return None if row is None else UserRecord.model_validate(row)
 
 
 async def user_by_email(connection: AsyncConnection, email: str) -> UserRecord | None:
     """The account of a (lower-cased) e-mail address."""
     statement = sa.select(*_USER_COLUMNS).where(users.c.email == email)
     row = (await connection.execute(statement)).first()
-    return None if row is None else _user(row._mapping)
+    return None if row is None else UserRecord.model_validate(row)
 
 
 async def list_users(
@@ -145,7 +131,7 @@ async def list_users(
     statement = sa.select(*_USER_COLUMNS).order_by(users.c.email).limit(limit)
     if after is not None:
         statement = statement.where(users.c.email > after)
-    return [_user(row._mapping) for row in await connection.execute(statement)]
+    return [UserRecord.model_validate(row) for row in await connection.execute(statement)]
 
 
 async def update_user(
@@ -198,7 +184,9 @@ async def insert_token(
             expires_at=expires_at,
         )
     )
-    return TokenRecord(token_id, user_id, kind, name, now, expires_at)
+    return TokenRecord(
+        id=token_id, user_id=user_id, kind=kind, name=name, created_at=now, expires_at=expires_at
+    )
 
 
 async def token_owner(
@@ -213,19 +201,12 @@ async def token_owner(
     row = (await connection.execute(statement)).first()
     if row is None:
         return None
-    m = row._mapping
-    expires = m["token_expires_at"]
-    token = TokenRecord(
-        id=m["token_id"],
-        user_id=m["token_user_id"],
-        kind=m["token_kind"],
-        name=m["token_name"],
-        created_at=as_utc(m["token_created_at"]),
-        expires_at=None if expires is None else as_utc(expires),
+    token = TokenRecord.model_validate(
+        {name: row._mapping[f"token_{name}"] for name in TokenRecord.model_fields}
     )
     if token.expires_at is not None and token.expires_at <= now:
         return None
-    return _user(row._mapping), token
+    return UserRecord.model_validate(row), token
 
 
 async def list_tokens(
@@ -240,7 +221,7 @@ async def list_tokens(
     )
     if after is not None:
         statement = statement.where(api_tokens.c.id > after)
-    return [_token(row._mapping) for row in await connection.execute(statement)]
+    return [TokenRecord.model_validate(row) for row in await connection.execute(statement)]
 
 
 async def delete_token(

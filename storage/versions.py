@@ -18,7 +18,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from storage.clock import as_utc
+from storage.records import Record, UtcDatetime
 from storage.schema import doc_edits, doc_snapshots, doc_updates, doc_versions, users
 
 __all__ = [
@@ -38,8 +38,10 @@ KINDS = ("manual", "auto", "restore-backup")
 saves the state it replaces, so that restoring that version undoes the restore)."""
 
 
-@dataclass(frozen=True, slots=True)
-class VersionRecord:
+class VersionRecord(Record):
+    """A version (its columns of ``doc_versions``, ``upto_update_id`` read as ``upto``), with
+    its author's name."""
+
     id: int
     document_id: str
     name: str
@@ -48,8 +50,8 @@ class VersionRecord:
     """The log position: the highest ``doc_updates`` id folded into the state."""
     author_id: str | None
     author_name: str | None
-    created_at: datetime
-    state: bytes | None
+    created_at: UtcDatetime
+    state: bytes | None = None
     """None when the query did not read it (lists)."""
 
 
@@ -95,7 +97,7 @@ _COLUMNS = (
     doc_versions.c.document_id,
     doc_versions.c.name,
     doc_versions.c.kind,
-    doc_versions.c.upto_update_id,
+    doc_versions.c.upto_update_id.label("upto"),
     doc_versions.c.author_id,
     users.c.name.label("author_name"),
     doc_versions.c.created_at,
@@ -106,21 +108,6 @@ def _select(*, with_state: bool) -> sa.Select[tuple[object, ...]]:
     columns = (*_COLUMNS, doc_versions.c.state) if with_state else _COLUMNS
     return sa.select(*columns).select_from(
         doc_versions.outerjoin(users, users.c.id == doc_versions.c.author_id)
-    )
-
-
-def _version(m: sa.RowMapping) -> VersionRecord:
-    state = m.get("state")
-    return VersionRecord(
-        id=int(m["id"]),
-        document_id=m["document_id"],
-        name=m["name"],
-        kind=m["kind"],
-        upto=int(m["upto_update_id"]),
-        author_id=m["author_id"],
-        author_name=m["author_name"],
-        created_at=as_utc(m["created_at"]),
-        state=None if state is None else bytes(state),
     )
 
 
@@ -168,8 +155,8 @@ async def get_version(
     statement = _select(with_state=with_state).where(
         doc_versions.c.document_id == document_id, doc_versions.c.id == version_id
     )
-    row = (await connection.execute(statement)).mappings().first()
-    return None if row is None else _version(row)
+    row = (await connection.execute(statement)).first()
+    return None if row is None else VersionRecord.model_validate(row)
 
 
 async def list_versions(
@@ -181,7 +168,7 @@ async def list_versions(
     if before is not None:
         statement = statement.where(doc_versions.c.id < before)
     rows = await connection.execute(statement.order_by(doc_versions.c.id.desc()).limit(limit))
-    return [_version(row) for row in rows.mappings()]
+    return [VersionRecord.model_validate(row) for row in rows]
 
 
 async def latest_version(connection: AsyncConnection, document_id: str) -> VersionRecord | None:

@@ -8,13 +8,12 @@ sort key of the last row of the previous page (``after``) and a ``limit``.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from storage.clock import as_utc
+from storage.records import Record, UtcDatetime
 from storage.schema import invitations, memberships, users, workspaces
 
 __all__ = [
@@ -44,42 +43,45 @@ WORKSPACE_FIELDS = frozenset({"name", "description", "visibility"})
 """The columns :func:`update_workspace` may change."""
 
 
-@dataclass(frozen=True, slots=True)
-class WorkspaceRecord:
+class WorkspaceRecord(Record):
+    """A workspace (its columns of ``workspaces``)."""
+
     id: str
     name: str
     description: str
     visibility: str
     created_by: str | None
-    created_at: datetime
-    updated_at: datetime
+    created_at: UtcDatetime
+    updated_at: UtcDatetime
 
 
-@dataclass(frozen=True, slots=True)
-class MemberRecord:
+class MemberRecord(Record):
+    """A membership, with the member's e-mail and name."""
+
     workspace_id: str
     user_id: str
     role: str
     email: str
     name: str
-    created_at: datetime
+    created_at: UtcDatetime
 
 
-@dataclass(frozen=True, slots=True)
-class InvitationRecord:
+class InvitationRecord(Record):
+    """An invitation, without its token hash (its columns of ``invitations``)."""
+
     id: str
     workspace_id: str
     email: str | None
     role: str
     invited_by: str | None
-    created_at: datetime
-    expires_at: datetime
+    created_at: UtcDatetime
+    expires_at: UtcDatetime
     accepted_by: str | None
-    accepted_at: datetime | None
+    accepted_at: UtcDatetime | None
 
 
-_WORKSPACE_COLUMNS = [workspaces.c[name] for name in WorkspaceRecord.__dataclass_fields__]
-_INVITATION_COLUMNS = [invitations.c[name] for name in InvitationRecord.__dataclass_fields__]
+_WORKSPACE_COLUMNS = [workspaces.c[name] for name in WorkspaceRecord.model_fields]
+_INVITATION_COLUMNS = [invitations.c[name] for name in InvitationRecord.model_fields]
 _MEMBER_COLUMNS = [
     memberships.c.workspace_id,
     memberships.c.user_id,
@@ -88,44 +90,6 @@ _MEMBER_COLUMNS = [
     users.c.name,
     memberships.c.created_at,
 ]
-
-
-def _workspace(m: sa.RowMapping) -> WorkspaceRecord:
-    return WorkspaceRecord(
-        id=m["id"],
-        name=m["name"],
-        description=m["description"],
-        visibility=m["visibility"],
-        created_by=m["created_by"],
-        created_at=as_utc(m["created_at"]),
-        updated_at=as_utc(m["updated_at"]),
-    )
-
-
-def _member(m: sa.RowMapping) -> MemberRecord:
-    return MemberRecord(
-        workspace_id=m["workspace_id"],
-        user_id=m["user_id"],
-        role=m["role"],
-        email=m["email"],
-        name=m["name"],
-        created_at=as_utc(m["created_at"]),
-    )
-
-
-def _invitation(m: sa.RowMapping) -> InvitationRecord:
-    accepted = m["accepted_at"]
-    return InvitationRecord(
-        id=m["id"],
-        workspace_id=m["workspace_id"],
-        email=m["email"],
-        role=m["role"],
-        invited_by=m["invited_by"],
-        created_at=as_utc(m["created_at"]),
-        expires_at=as_utc(m["expires_at"]),
-        accepted_by=m["accepted_by"],
-        accepted_at=None if accepted is None else as_utc(accepted),
-    )
 
 
 # -- workspaces ---------------------------------------------------------------------------------
@@ -154,7 +118,15 @@ async def insert_workspace(
         )
     )
     await insert_member(connection, workspace_id, owner_id, "owner", now)
-    return WorkspaceRecord(workspace_id, name, description, visibility, owner_id, now, now)
+    return WorkspaceRecord(
+        id=workspace_id,
+        name=name,
+        description=description,
+        visibility=visibility,
+        created_by=owner_id,
+        created_at=now,
+        updated_at=now,
+    )
 
 
 async def get_workspace(
@@ -171,7 +143,7 @@ async def get_workspace(
     if lock:
         statement = statement.with_for_update()
     row = (await connection.execute(statement)).first()
-    return None if row is None else _workspace(row._mapping)
+    return None if row is None else WorkspaceRecord.model_validate(row)
 
 
 async def update_workspace(
@@ -234,7 +206,7 @@ async def list_workspaces(
             sa.tuple_(workspaces.c.name, workspaces.c.id) > sa.tuple_(*after)
         )
     return [
-        (_workspace(row._mapping), row._mapping["role"])
+        (WorkspaceRecord.model_validate(row), row._mapping["role"])
         for row in await connection.execute(statement)
     ]
 
@@ -261,7 +233,7 @@ async def get_member(
         .where(memberships.c.workspace_id == workspace_id, memberships.c.user_id == user_id)
     )
     row = (await connection.execute(statement)).first()
-    return None if row is None else _member(row._mapping)
+    return None if row is None else MemberRecord.model_validate(row)
 
 
 async def list_members(
@@ -281,7 +253,7 @@ async def list_members(
     )
     if after is not None:
         statement = statement.where(sa.tuple_(users.c.name, users.c.id) > sa.tuple_(*after))
-    return [_member(row._mapping) for row in await connection.execute(statement)]
+    return [MemberRecord.model_validate(row) for row in await connection.execute(statement)]
 
 
 async def insert_member(
@@ -358,7 +330,15 @@ async def insert_invitation(
         )
     )
     return InvitationRecord(
-        invitation_id, workspace_id, email, role, invited_by, now, expires_at, None, None
+        id=invitation_id,
+        workspace_id=workspace_id,
+        email=email,
+        role=role,
+        invited_by=invited_by,
+        created_at=now,
+        expires_at=expires_at,
+        accepted_by=None,
+        accepted_at=None,
     )
 
 
@@ -368,7 +348,7 @@ async def invitation_by_token(
     """The invitation with this token hash, accepted or not, expired or not."""
     statement = sa.select(*_INVITATION_COLUMNS).where(invitations.c.token_hash == token_hash)
     row = (await connection.execute(statement)).first()
-    return None if row is None else _invitation(row._mapping)
+    return None if row is None else InvitationRecord.model_validate(row)
 
 
 async def list_invitations(
@@ -383,7 +363,7 @@ async def list_invitations(
     )
     if after is not None:
         statement = statement.where(invitations.c.id > after)
-    return [_invitation(row._mapping) for row in await connection.execute(statement)]
+    return [InvitationRecord.model_validate(row) for row in await connection.execute(statement)]
 
 
 async def mark_invitation_accepted(
