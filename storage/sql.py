@@ -11,7 +11,6 @@ from contextlib import AbstractContextManager, AsyncExitStack
 from types import TracebackType
 
 import anyio
-import anyio.to_process
 from anyio.abc import TaskGroup
 from anyio.lowlevel import checkpoint_if_cancelled
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
@@ -19,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from crdt.errors import DocumentNotFound
 from storage import _queries as queries
-from storage._fold import Fold, fold
+from storage._fold_worker import fold_off_loop
 from storage._ids import check_document_id
 from storage._writer import BatchWriter, PendingAppend
 from storage.engine import SqliteAppender, open_sqlite_appender, snapshot_reader
@@ -36,9 +35,6 @@ _INTEGRITY_ERRORS = (IntegrityError, sqlite3.IntegrityError)
 
 # The longest one transaction may take once started, cancellation or not.
 _TRANSACTION_DEADLINE = 60.0
-
-# Input of a fold (snapshot plus entries) from which it runs in a worker process.
-_PROCESS_FOLD_BYTES = 1024 * 1024
 
 # Folds of one document found stale in a row (another fold committed first) before giving
 # up until the next threshold.
@@ -404,20 +400,3 @@ class SqlStore:
                 self._unfolded[document_id] = max(0, remaining)
             if read.exhausted or folded == 0:
                 return total
-
-
-async def fold_off_loop(
-    document_id: str, snapshot: bytes | None, entries: list[tuple[int, bytes]]
-) -> Fold:
-    """:func:`storage._fold.fold`, computed where it cannot stall the event loop.
-
-    Yrs holds the GIL while it applies or encodes an update, for seconds with a document of
-    tens of megabytes: a thread would still freeze every connection of the node meanwhile.
-    A large fold therefore runs in a worker process (anyio's pool, kept between calls); a
-    small one in a thread, where a pause of a few milliseconds costs less than sending the
-    data to another process.
-    """
-    size = sum(len(update) for _, update in entries) + len(snapshot or b"")
-    if size < _PROCESS_FOLD_BYTES:
-        return await anyio.to_thread.run_sync(fold, document_id, snapshot, entries)
-    return await anyio.to_process.run_sync(fold, document_id, snapshot, entries)

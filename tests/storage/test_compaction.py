@@ -11,9 +11,9 @@ import sqlalchemy as sa
 from storage import SqlStore, create_engine
 from storage import _queries as queries
 from storage._fold import Fold, fold
+from storage._fold_worker import fold_off_loop
 from storage.engine import snapshot_reader
 from storage.schema import doc_updates
-from storage.sql import fold_off_loop
 from tests.storage.helpers import Editor, StoreOpener, log_counts, text_of, write_lock
 
 
