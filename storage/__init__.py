@@ -1,5 +1,8 @@
-"""Persistence of documents: the store port, its SQL and in-memory implementations, engines
-and migrations. Knows nothing of WebSockets; imports only ``crdt`` of this project.
+"""Persistence: one schema (:mod:`storage.schema`, with its migrations), the document log
+store (the :class:`DocumentStore` port, its SQL and in-memory implementations), the engines,
+and the feature queries, which return records (:mod:`storage.records`) inside a
+:class:`storage.database.Database` transaction. Knows nothing of WebSockets or HTTP; imports
+only ``crdt`` of this project.
 """
 
 # Imported for its side effect: every table joins storage.schema.metadata, which the
