@@ -21,6 +21,7 @@ import WebSocket from 'ws'
 import * as Y from 'yjs'
 import * as encoding from 'lib0/encoding'
 import * as decoding from 'lib0/decoding'
+import { sessionCommands } from './worker_sessions.mjs'
 
 const now = () => Number(process.hrtime.bigint()) / 1e6
 
@@ -405,6 +406,8 @@ const commands = {
     return { pid: process.pid }
   }
 }
+
+Object.assign(commands, sessionCommands({ get, clients, now, sleep, chunkText, mulberry32 }))
 
 const rl = readline.createInterface({ input: process.stdin, crlfDelay: Infinity })
 rl.on('line', async (line) => {

@@ -14,6 +14,8 @@ from bench.scenarios.common import FULL, QUICK, Figure, Run, Sizes, percentile
 from bench.scenarios.connections import connections
 from bench.scenarios.crossnode import cross_node
 from bench.scenarios.fanout import FanoutResult, fanout, fanout_once
+from bench.scenarios.large import large_document
+from bench.scenarios.rooms import many_rooms
 from bench.scenarios.throughput import throughput
 from bench.targets import Target
 
@@ -38,4 +40,6 @@ SCENARIOS: dict[str, Scenario] = {
     "connections": connections,
     "cold": cold_load,
     "crossnode": cross_node,
+    "rooms": many_rooms,
+    "large": large_document,
 }

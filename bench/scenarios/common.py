@@ -69,6 +69,19 @@ class Sizes:
     cold_samples: int = 5
     cold_restarts: int = 3
     crossnode_readers: int = 10
+    rooms_docs: int = 1000
+    rooms_clients: int = 5
+    rooms_seconds: float = 30.0
+    typing_ms: tuple[int, int] = (200, 300)
+    """Shortest and longest pause between one person's keystrokes."""
+    large_bytes: int = 5_000_000
+    large_writers: int = 3
+    large_readers: int = 50
+    large_seconds: float = 10.0
+    storm_clients: int = 5000
+    storm_docs: int = 500
+    storm_seconds: float = 120.0
+    """How long the reconnect storm may take before a client counts as never synced."""
     drain_seconds: float = 20.0
     workers: int = 4
 
@@ -86,6 +99,14 @@ QUICK = Sizes(
     cold_bytes=500_000,
     cold_samples=3,
     cold_restarts=1,
+    rooms_docs=50,
+    rooms_seconds=5.0,
+    large_bytes=500_000,
+    large_readers=10,
+    large_seconds=3.0,
+    storm_clients=200,
+    storm_docs=20,
+    storm_seconds=30.0,
     drain_seconds=10.0,
 )
 
