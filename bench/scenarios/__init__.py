@@ -16,6 +16,7 @@ from bench.scenarios.crossnode import cross_node
 from bench.scenarios.fanout import FanoutResult, fanout, fanout_once
 from bench.scenarios.large import large_document
 from bench.scenarios.rooms import many_rooms
+from bench.scenarios.storm import reconnect_storm
 from bench.scenarios.throughput import throughput
 from bench.targets import Target
 
@@ -42,4 +43,5 @@ SCENARIOS: dict[str, Scenario] = {
     "crossnode": cross_node,
     "rooms": many_rooms,
     "large": large_document,
+    "storm": reconnect_storm,
 }
