@@ -163,6 +163,26 @@ def markdown(
         f"{sizes.cold_restarts} after restarting the server (from storage).",
         f"- **cross-node**: the fan-out with the writer on one node and {sizes.crossnode_readers} "
         "readers on another, through Redis (GESS only; both nodes share the SQLite database).",
+        f"- **many rooms**: {sizes.rooms_docs:,} documents with {sizes.rooms_clients} clients "
+        f"each, every client typing like a person for {sizes.rooms_seconds:g} s: 8 characters, "
+        f"then a pause of {sizes.typing_ms[0]}-{sizes.typing_ms[1]} ms at random, and again. "
+        "Latency is that of every keystroke at every other client of its document; the CPU "
+        "figures are shares of a core from the first keystroke until nothing more arrived; "
+        "RSS is the server's at the end of the typing.",
+        f"- **large document**: a {sizes.large_bytes / 1e6:g} MB document built like the cold-load "
+        f"one, then {sizes.large_writers} clients type in it as above for "
+        f"{sizes.large_seconds:g} s while {sizes.large_readers} more read it; afterwards "
+        f"{sizes.cold_samples} new clients join one at a time while the others are still there "
+        "(median of their sync times, and whether their content matched).",
+        f"- **reconnect storm**: {sizes.storm_clients:,} clients over {sizes.storm_docs:,} "
+        "documents, each typing its own name once; once all hold all names, the server is "
+        "stopped and started again (GESS on the same data directory, reloading from storage; "
+        "the peers start empty and the clients re-seed them through their sync, as Yjs clients "
+        "do on reconnect). Clients do not retry while the server is down: once it listens "
+        "again, all reconnect at the same moment, retrying a failed attempt with y-websocket's "
+        "backoff (100 ms x 2^n, at most 2.5 s) for up to "
+        f"{sizes.storm_seconds:g} s. *Time until all synced* runs from that moment to the last "
+        "client's sync; then one new client per document checks that the server holds it whole.",
         "",
         "## Results",
         "",
