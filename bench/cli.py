@@ -3,6 +3,7 @@
 python -m bench                       every scenario against a fresh `gess serve`
 python -m bench --quick               a one-minute smoke run
 python -m bench --scenarios fanout,cold --readers 10,100
+python -m bench --quick --scenarios rooms,large,storm --compare --peers y-websocket
 python -m bench --url ws://127.0.0.1:1234 [--dialect hocuspocus] [--server-pid PID]
 python -m bench --compare --repeat 2 --write docs/benchmarks.md
 """
@@ -95,6 +96,11 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--cold-updates", type=int, help="updates the cold-load document is built of"
     )
+    parser.add_argument("--rooms-docs", type=int, help="documents in the many-rooms run")
+    parser.add_argument("--rooms-seconds", type=float, help="how long the many rooms type")
+    parser.add_argument("--large-bytes", type=int, help="size of the large-document scenario's one")
+    parser.add_argument("--storm-clients", type=int, help="clients in the reconnect storm")
+    parser.add_argument("--storm-docs", type=int, help="documents of the reconnect storm")
     parser.add_argument("--workers", type=int, help="load-generator processes (default 4)")
     parser.add_argument(
         "--repeat",
@@ -115,6 +121,11 @@ def _sizes(args: argparse.Namespace) -> Sizes:
         "throughput_seconds": args.throughput_seconds,
         "connections": args.connections,
         "cold_updates": args.cold_updates,
+        "rooms_docs": args.rooms_docs,
+        "rooms_seconds": args.rooms_seconds,
+        "large_bytes": args.large_bytes,
+        "storm_clients": args.storm_clients,
+        "storm_docs": args.storm_docs,
         "workers": args.workers,
     }
     return replace(sizes, **{k: v for k, v in overrides.items() if v is not None})

@@ -14,6 +14,9 @@
 // Each update a writer makes inserts exactly `chunk` characters, so the writer's clock in a
 // reader's state vector, divided by `chunk`, is the number of its updates the reader holds:
 // updates are tracked by sequence number without parsing the text.
+//
+// Typing at human pace in many rooms and reconnecting after a restart live in
+// `worker_sessions.mjs`, whose commands are merged into these.
 
 import readline from 'node:readline'
 import { createHash } from 'node:crypto'
