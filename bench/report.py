@@ -179,8 +179,10 @@ def markdown(
         "stopped and started again (GESS on the same data directory, reloading from storage; "
         "the peers start empty and the clients re-seed them through their sync, as Yjs clients "
         "do on reconnect). Clients do not retry while the server is down: once it listens "
-        "again, all reconnect at the same moment, retrying a failed attempt with y-websocket's "
-        "backoff (100 ms x 2^n, at most 2.5 s) for up to "
+        "again, all reconnect at the same moment (a y-websocket provider would wait 200 ms "
+        "after the drop), retrying a failed attempt with that provider's backoff (100 ms x 2^n "
+        "after the n-th unsuccessful connection, the drop counting as the first; at most "
+        "2.5 s) for up to "
         f"{sizes.storm_seconds:g} s. *Time until all synced* runs from that moment to the last "
         "client's sync; then one new client per document checks that the server holds it whole.",
         "",

@@ -137,9 +137,11 @@ export const sessionCommands = (ctx) => {
 
     /**
      * Reconnect every client of `keys` at the same moment (their documents kept, as a provider
-     * keeps its Y.Doc). A failed attempt is retried after y-websocket's backoff, 100 ms × 2^n
-     * capped at `max_backoff_ms`, until `deadline_ms` from the start. The sync answers the
-     * server's step 1 with what it lacks, which re-seeds a server that forgot the document.
+     * keeps its Y.Doc). A failed attempt is retried after the y-websocket provider's backoff:
+     * 100 ms × 2^n after its n-th unsuccessful connection, the drop itself counting as the
+     * first (so 400 ms after the first failed attempt), capped at `max_backoff_ms`, until
+     * `deadline_ms` from the start. The sync answers the server's step 1 with what it lacks,
+     * which re-seeds a server that forgot the document.
      */
     async reconnect ({ keys, max_backoff_ms: maxBackoff = 2500, deadline_ms: deadlineMs = 60000, timeout_ms: timeoutMs = 30000 }) {
       const started = now()
@@ -164,7 +166,7 @@ export const sessionCommands = (ctx) => {
             return
           }
           if (attempt === 0) retried++
-          const backoff = Math.min(100 * 2 ** attempt, maxBackoff)
+          const backoff = Math.min(100 * 2 ** (attempt + 2), maxBackoff)
           if (now() + backoff >= started + deadlineMs) {
             failed.push({ key, error: client.error })
             return

@@ -6,8 +6,10 @@ into its document; once every client holds every name, the server is stopped and
 persistence starts empty and is re-seeded by the clients, whose sync answers the server's step 1
 with everything it lacks, as any Yjs client does on reconnect). Clients do not retry while the
 server is down: once it listens again, all of them reconnect at the same moment, and one whose
-attempt fails retries with y-websocket's backoff (100 ms × 2^n, at most 2.5 s). Afterwards every
-client must hold exactly what it held before the restart.
+attempt fails retries with the y-websocket provider's backoff (100 ms × 2^n after its n-th
+unsuccessful connection, the drop counting as the first; at most 2.5 s). Afterwards the
+clients must all be equal again, and a new, empty client of each document must receive from the
+server everything the clients held before the restart.
 """
 
 from __future__ import annotations
