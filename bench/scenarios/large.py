@@ -80,9 +80,9 @@ async def large_document(run: Run, target: Target) -> list[Figure]:
             ids = {k: v for reply in joined for k, v in reply["ids"].items()}
             writer_ids = [ids[k] for k in writers]
             rooms: dict[int, list[Room]] = {0: []}
-            rooms[0].append({"keys": list(writers), "typists": writers, "writers": writer_ids})
+            rooms[0].append(Room(keys=list(writers), typists=writers, writers=writer_ids))
             for i, ks in readers.items():
-                rooms.setdefault(i, []).append({"keys": ks, "typists": [], "writers": writer_ids})
+                rooms.setdefault(i, []).append(Room(keys=ks, typists=[], writers=writer_ids))
             result = await type_in_rooms(run, rooms, sizes.large_seconds, pids)
             rss = rss_bytes(server.pid) if server.pid else None
             everyone = {i: [k for room in rs for k in room["keys"]] for i, rs in rooms.items()}

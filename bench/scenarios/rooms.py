@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TypedDict
 
 from bench.scenarios.common import (
     CHUNK,
@@ -30,9 +30,16 @@ from bench.targets import Target
 
 __all__ = ["Room", "TypingResult", "many_rooms", "type_in_rooms", "typing_figures"]
 
-Room = dict[str, Any]
-"""One room's share of one worker: ``keys`` (its clients there, all recording), ``typists``
-(those of them that type) and ``writers`` (the Yjs client ids of every typist of the room)."""
+
+class Room(TypedDict):
+    """One room's share of one worker (what its ``type`` command takes)."""
+
+    keys: list[str]
+    """The room's clients in this worker; all of them record the others' keystrokes."""
+    typists: list[str]
+    """Those of ``keys`` that type."""
+    writers: list[int]
+    """The Yjs client ids of every typist of the room, in any worker."""
 
 
 @dataclass(slots=True)
@@ -160,11 +167,7 @@ async def many_rooms(run: Run, target: Target) -> list[Figure]:
             ids = {k: v for reply in opened for k, v in reply["ids"].items()}
             rooms = {
                 i: [
-                    {
-                        "keys": keys_of[d],
-                        "typists": keys_of[d],
-                        "writers": [ids[k] for k in keys_of[d]],
-                    }
+                    Room(keys=keys_of[d], typists=keys_of[d], writers=[ids[k] for k in keys_of[d]])
                     for d in ds
                 ]
                 for i, ds in docs_of.items()
