@@ -36,11 +36,9 @@ from crdt.protocol import (
     encode,
 )
 from crdt.state_vector import decode_state_vector, encode_state_vector
-from crdt.templates import TEMPLATES, Template, build_template
 
 __all__ = [
     "EMPTY_UPDATE",
-    "TEMPLATES",
     "Anchor",
     "AnchorError",
     "Auth",
@@ -65,10 +63,8 @@ __all__ = [
     "SyncStep2",
     "SyncType",
     "SyncUpdate",
-    "Template",
     "anchor_range",
     "blocks",
-    "build_template",
     "decode",
     "decode_awareness",
     "decode_state_vector",

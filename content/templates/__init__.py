@@ -31,6 +31,7 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from importlib import resources
+from importlib.resources.abc import Traversable
 from types import MappingProxyType
 from typing import Final
 
@@ -59,8 +60,12 @@ class Template:
     kind: str
 
 
-def _load() -> tuple[tuple[str, ...], dict[str, tuple[Template, TemplateFile]]]:
-    folder = resources.files(__package__)
+def _load(folder: Traversable) -> tuple[tuple[str, ...], dict[str, tuple[Template, TemplateFile]]]:
+    """Every template file under ``folder``, checked against its ``catalog.toml``.
+
+    Raises:
+        TemplateFileError: a file is unreadable as a template, missing, or not in the catalog.
+    """
     catalog = tomllib.loads(folder.joinpath("catalog.toml").read_text(encoding="utf-8"))
     languages, kinds = tuple(catalog["languages"]), tuple(catalog["templates"])
     found: dict[str, tuple[Template, TemplateFile]] = {}
@@ -83,7 +88,7 @@ def _load() -> tuple[tuple[str, ...], dict[str, tuple[Template, TemplateFile]]]:
     return languages, found
 
 
-_LANGUAGES, _FILES = _load()
+_LANGUAGES, _FILES = _load(resources.files(__package__))
 
 LANGUAGES: Final[tuple[str, ...]] = _LANGUAGES
 """The languages every template is written in, the default (English) first."""

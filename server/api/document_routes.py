@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from starlette.responses import Response
 
-from crdt import build_template, to_html, to_markdown
+from content import build_template
+from crdt import to_html, to_markdown
 from server.accounts import new_id
 from server.api.activity import push, record
 from server.api.common import (

@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal, get_args
 from pydantic import AfterValidator, BeforeValidator, Field
 from pydantic_core import PydanticCustomError
 
-from crdt.templates import TEMPLATES
+from content import TEMPLATES
 from server.email_address import InvalidEmail, normalize_email
 
 __all__ = [

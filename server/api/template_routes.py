@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
-from crdt.templates import TEMPLATES
+from content import TEMPLATES
 from server.api.framework import Call
 from server.api.registry import api
 

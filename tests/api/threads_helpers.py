@@ -10,7 +10,8 @@ from typing import Any
 
 from pycrdt import XmlFragment, XmlText
 
-from crdt import Document, build_template
+from content import build_template
+from crdt import Document
 from crdt.anchors import anchor_range
 from tests.api.support import Team
 

@@ -12,14 +12,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pycrdt import Array, Doc, Map, StickyIndex, Text, XmlElement, XmlFragment, XmlText
 
+from content import TEMPLATES, build_template
 from crdt import (
     EMPTY_UPDATE,
-    TEMPLATES,
     Block,
     BlockChange,
     Document,
     blocks,
-    build_template,
     decode_state_vector,
     diff_blocks,
     restore_update,

@@ -13,7 +13,8 @@ from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 from pycrdt import Array, Doc, Map, Text, XmlElement, XmlFragment, XmlText
 
-from crdt import Document, ProtocolError, build_template, to_html, to_markdown
+from content import build_template
+from crdt import Document, ProtocolError, to_html, to_markdown
 from crdt.export import MAX_DEPTH
 
 # -- building documents ---------------------------------------------------------------------------

@@ -17,7 +17,8 @@ from typing import Any
 import pytest
 from pycrdt import Doc, Text, XmlFragment
 
-from crdt import Document, build_template, restore_update, to_markdown
+from content import build_template
+from crdt import Document, restore_update, to_markdown
 from tests.crdt.test_blocks import (
     BOLD,
     EDITOR_CLIENT,

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from crdt import TEMPLATES, build_template
+from content import TEMPLATES, build_template
 from tests.interop.node import HARNESS_DIR, scaled
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("node")]

@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 import pytest
 from pycrdt import Doc, XmlElement, XmlFragment, XmlText
 
-from crdt import EMPTY_UPDATE, TEMPLATES, Document, Template, build_template, validate_update
+from content import TEMPLATES, Template, build_template
+from crdt import EMPTY_UPDATE, Document, validate_update
 
 NAMES = ["blank", "assap-plan", "training-course", "research-proposal"]
 
