@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 
 from crdt import to_html, to_markdown
-from crdt.export import _safe_url
+from crdt.export._reader import _safe_url
 from tests.crdt.test_export import build, p
 
 ALLOWED = {"http", "https", "mailto"}
