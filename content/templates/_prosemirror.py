@@ -72,11 +72,13 @@ def _write(parent: XmlFragment | XmlElement, node: Node) -> None:
         element.attributes[key] = value
     if node.text:
         text = element.children.append(XmlText("".join(run.text for run in node.text)))
+        # pycrdt counts positions in a text in UTF-8 bytes, not in characters.
         start = 0
         for run in node.text:
+            end = start + len(run.text.encode())
             if run.marks:
-                text.format(start, start + len(run.text), {mark: {} for mark in run.marks})
-            start += len(run.text)
+                text.format(start, end, {mark: {} for mark in run.marks})
+            start = end
     for child in node.children:
         _write(element, child)
 

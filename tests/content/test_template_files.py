@@ -6,7 +6,7 @@ import hashlib
 from pathlib import Path
 
 import pytest
-from pycrdt import Doc, XmlElement, XmlFragment
+from pycrdt import Doc, XmlElement, XmlFragment, XmlText
 
 from content import Template, TemplateFileError, build_template
 from content.templates import _load
@@ -171,3 +171,19 @@ def test_a_file_outside_the_catalog_is_an_error(tmp_path: Path) -> None:
     (tmp_path / "en" / "c.md").write_text(FRONT)
     with pytest.raises(TemplateFileError, match="en/: c.md not listed in catalog.toml"):
         _load(tmp_path)
+
+
+def test_marks_land_on_their_characters_after_accents_and_emoji() -> None:
+    doc: Doc[XmlFragment] = Doc()
+    doc.apply_update(to_update(nodes("Dépenses 😀 *santé* et **financement**…\n")))
+    paragraph = list(doc.get("default", type=XmlFragment).children)[0]
+    assert isinstance(paragraph, XmlElement)
+    (text,) = list(paragraph.children)
+    assert isinstance(text, XmlText)
+    assert [(chunk, dict(marks or {})) for chunk, marks in text.diff()] == [
+        ("Dépenses 😀 ", {}),
+        ("santé", {"italic": {}}),
+        (" et ", {}),
+        ("financement", {"bold": {}}),
+        ("…", {}),
+    ]

@@ -12,6 +12,9 @@ from content import TEMPLATES, Template, build_template
 from crdt import EMPTY_UPDATE, Document, validate_update
 
 NAMES = ["blank", "assap-plan", "training-course", "research-proposal"]
+"""The English templates, by the names documents were created with before translations."""
+ALL = [*NAMES, *(f"{n}-fr" for n in NAMES), *(f"{n}-es" for n in NAMES)]
+"""Every template: English first, then French, then Spanish, each in menu order."""
 
 
 @dataclass
@@ -88,11 +91,15 @@ def header(rows: list[list[Node]]) -> list[str]:
 
 
 def test_templates_registry() -> None:
-    assert list(TEMPLATES) == NAMES
+    assert list(TEMPLATES)[: len(NAMES)] == NAMES
+    assert list(TEMPLATES) == ALL
     for name, template in TEMPLATES.items():
         assert isinstance(template, Template)
         assert template.name == name
         assert template.title and template.description
+        assert template.name == (
+            template.kind if template.language == "en" else f"{template.kind}-{template.language}"
+        )
     with pytest.raises(TypeError):
         TEMPLATES["x"] = TEMPLATES["blank"]  # type: ignore[index]
 
@@ -104,7 +111,7 @@ def test_unknown_template_lists_the_valid_names() -> None:
         assert name in str(caught.value)
 
 
-@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("name", ALL)
 def test_builds_a_valid_deterministic_update(name: str) -> None:
     update = build_template(name)
     validate_update(update)
@@ -112,7 +119,7 @@ def test_builds_a_valid_deterministic_update(name: str) -> None:
     assert Document([update]).state_vector() == validate_update(update)
 
 
-@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("name", ALL)
 def test_applying_twice_changes_nothing(name: str) -> None:
     once = Document([build_template(name)])
     twice = Document([build_template(name), build_template(name)])
@@ -171,7 +178,7 @@ def check_block(node: Node) -> None:
         assert len(widths) == 1, "every row spans the same number of columns"
 
 
-@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("name", ALL)
 def test_content_fits_the_tiptap_schema(name: str) -> None:
     for node in content(name):
         check_block(node)
@@ -183,7 +190,7 @@ def direct_body(nodes: list[Node], index: int) -> list[Node]:
     return nodes[index + 1 : end]
 
 
-@pytest.mark.parametrize("name", NAMES[1:])
+@pytest.mark.parametrize("name", [n for n in ALL if TEMPLATES[n].kind != "blank"])
 def test_every_section_has_guidance(name: str) -> None:
     nodes = content(name)
     assert nodes[0].tag == "heading" and nodes[0].attrs["level"] == 1
@@ -430,7 +437,7 @@ def test_research_proposal_has_every_element() -> None:
     assert "objective" in objectives and "Hypotheses" in objectives
 
 
-@pytest.mark.parametrize("name", [n for n in NAMES if n != "blank"])
+@pytest.mark.parametrize("name", [n for n in ALL if TEMPLATES[n].kind != "blank"])
 def test_a_template_ends_with_an_empty_paragraph(name: str) -> None:
     # TipTap's trailing-node rule would otherwise add one when the document is opened.
     assert content(name)[-1] == Node("paragraph")
