@@ -2,23 +2,48 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
+from typing import Annotated
 
-from content import TEMPLATES
+from pydantic import AfterValidator, BaseModel, Field
+
+from content import LANGUAGES, TEMPLATES
 from server.api.framework import Call
 from server.api.registry import api
 
 __all__: list[str] = []
 
 
+def _known_language(value: str) -> str:
+    if value not in LANGUAGES:
+        raise ValueError(f"unknown language; expected one of {', '.join(LANGUAGES)}")
+    return value
+
+
+Language = Annotated[
+    str,
+    Field(json_schema_extra={"enum": list(LANGUAGES)}),
+    AfterValidator(_known_language),
+]
+
+
 class TemplateOut(BaseModel):
     name: str = Field(description="the value of 'template' when creating a document")
     title: str
     description: str = Field(description="one sentence saying what the document is for")
+    language: Language = Field(description="the language the template is written in")
+    kind: str = Field(
+        description="the same in every language: the translations of a template share it"
+    )
 
 
 class TemplateList(BaseModel):
     items: list[TemplateOut]
+
+
+class TemplateListQuery(BaseModel):
+    language: Language | None = Field(
+        None, description="list this language's templates first; the others follow"
+    )
 
 
 @api.operation(
@@ -26,13 +51,22 @@ class TemplateList(BaseModel):
     "/api/templates",
     summary="The document templates, with what each is for",
     tag="documents",
+    query=TemplateListQuery,
     response=TemplateList,
 )
 async def list_templates(call: Call) -> TemplateList:
-    """Every template, in the order a menu should show them (blank first)."""
+    """Every template, one language after the other (English, French, Spanish, or the asked
+    language first), each in the order a menu should show them (blank first)."""
+    first = call.query(TemplateListQuery).language
     return TemplateList(
         items=[
-            TemplateOut(name=t.name, title=t.title, description=t.description)
-            for t in TEMPLATES.values()
+            TemplateOut(
+                name=t.name,
+                title=t.title,
+                description=t.description,
+                language=t.language,
+                kind=t.kind,
+            )
+            for t in sorted(TEMPLATES.values(), key=lambda t: t.language != first)
         ]
     )
