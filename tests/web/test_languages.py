@@ -15,6 +15,7 @@ from functools import cache
 import pytest
 from playwright.async_api import Locator, Page, expect
 
+from content import TEMPLATES
 from tests.integration.server import REPO_ROOT
 from tests.web.conftest import PASSWORD, NewPage, screenshot
 
@@ -128,10 +129,12 @@ async def test_every_main_page_speaks_the_language_chosen_and_remembers_it(
     await expect(page.get_by_role("heading", name=s["docs.title"], level=2)).to_be_visible()
     await expect(page.get_by_role("heading", name=s["members.title"], level=2)).to_be_visible()
     await page.get_by_text(s["docs.new"]).click()
-    await expect(page.get_by_label(s["template.assap-plan"], exact=True)).to_be_visible()
+    # Template titles come with the templates, written in each language (content/templates).
+    plan = TEMPLATES[f"assap-plan-{language}"].title
+    await expect(page.get_by_label(plan, exact=True)).to_be_visible()
     await in_language(page, language, "workspace")
     await page.get_by_label(s["docs.title_field"], exact=True).fill("Plan")
-    await page.get_by_label(s["template.blank"], exact=True).check()
+    await page.get_by_label(TEMPLATES[f"blank-{language}"].title, exact=True).check()
     await page.get_by_role("button", name=s["docs.create"]).click()
 
     await expect(page.get_by_role("heading", name="Plan", level=1)).to_be_visible()

@@ -43,6 +43,10 @@ export interface Template {
   name: string
   title: string
   description: string
+  /** The language the template is written in: ``en``, ``fr`` or ``es``. */
+  language: string
+  /** Shared by a template's translations, e.g. ``assap-plan``. */
+  kind: string
 }
 
 export interface Activity {

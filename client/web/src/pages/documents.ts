@@ -4,7 +4,7 @@ import { get, patch, post } from '../api'
 import { confirmAction } from '../confirm'
 import { field, h, replace, value } from '../dom'
 import { describe } from '../errors'
-import { lookup, t, when } from '../i18n'
+import { currentLanguage, lookup, t, when } from '../i18n'
 import { notice, showError } from '../layout'
 import { navigate } from '../router'
 import type { DocumentInfo, Page, Role, Template } from '../types'
@@ -178,29 +178,34 @@ function createForm(base: string, status: HTMLElement): HTMLElement {
     choices,
     h('button', { type: 'submit' }, t('docs.create')),
   )
-  get<{ items: Template[] }>('/api/templates').then(
+  // The interface's language first; the templates written in the others in a group after.
+  const language = currentLanguage()
+  get<{ items: Template[] }>(`/api/templates?language=${encodeURIComponent(language)}`).then(
     ({ items }) => {
+      const others = h('div', { class: 'stack' })
       items.forEach((template, index) => {
-        const id = `template-${template.name}`
-        choices.append(
-          h(
-            'div',
-            { class: 'choice' },
-            h('input', {
-              type: 'radio',
-              name: 'template',
-              id,
-              value: template.name,
-              checked: index === 0,
-              'aria-describedby': `${id}-about`,
-            }),
-            h('label', { for: id }, lookup(`template.${template.name}`) ?? template.title),
-            h('p', { id: `${id}-about`, class: 'muted' }, lookup(`template.${template.name}.about`) ?? template.description),
-          ),
-        )
+        const own = template.language === language
+        ;(own ? choices : others).append(templateChoice(template, index === 0, own))
       })
+      if (others.childElementCount > 0) {
+        choices.append(h('details', { class: 'other-languages' }, h('summary', {}, t('docs.template_other_languages')), others))
+      }
     },
     (error: unknown) => showError(status, describe(error)),
   )
   return h('details', { class: 'create' }, h('summary', {}, t('docs.new')), form)
+}
+
+/** One template to choose: its title and description in its own language, which the label
+ * names when it is not the interface's. */
+function templateChoice(template: Template, checked: boolean, own: boolean): HTMLElement {
+  const id = `template-${template.name}`
+  const languageName = lookup(`language.${template.language}`) ?? template.language
+  return h(
+    'div',
+    { class: 'choice' },
+    h('input', { type: 'radio', name: 'template', id, value: template.name, checked, 'aria-describedby': `${id}-about` }),
+    h('label', { for: id }, h('span', { lang: template.language }, template.title), own ? '' : ` (${languageName})`),
+    h('p', { id: `${id}-about`, class: 'muted', lang: template.language }, template.description),
+  )
 }
