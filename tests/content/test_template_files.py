@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import hashlib
-from pathlib import Path
+import tomllib
+from pathlib import Path, PurePosixPath
 
 import pytest
 from pycrdt import Doc, XmlElement, XmlFragment, XmlText
 
-from content import Template, TemplateFileError, build_template
+from content import TEMPLATES, Template, TemplateFileError, build_template
 from content.templates import _load
 from content.templates._markdown import parse
 from content.templates._prosemirror import Node, Run, to_update
@@ -187,3 +188,17 @@ def test_marks_land_on_their_characters_after_accents_and_emoji() -> None:
         ("financement", {"bold": {}}),
         ("…", {}),
     ]
+
+
+def test_the_wheel_ships_every_file_the_loader_reads() -> None:
+    root = Path(__file__).parents[2]
+    config = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))
+    globs = config["tool"]["setuptools"]["package-data"]["content"]
+    folder = root / "content"
+    read = [folder / "templates" / "catalog.toml"] + [
+        folder / "templates" / t.language / f"{t.kind}.md" for t in TEMPLATES.values()
+    ]
+    for path in read:
+        assert path.is_file()
+        relative = PurePosixPath(path.relative_to(folder).as_posix())
+        assert any(relative.match(glob) for glob in globs), relative
