@@ -68,13 +68,14 @@ class _Reader:
             elif node.type == "paragraph":
                 out.append(Node("paragraph", text=self.inline(node.children)))
             elif node.type == "bullet_list":
-                items = tuple(
-                    Node(
-                        "listItem", children=tuple(self.blocks(item.children)) or (EMPTY_PARAGRAPH,)
-                    )
-                    for item in node.children
-                )
-                out.append(Node("bulletList", children=items))
+                items = []
+                for item in node.children:
+                    blocks = self.blocks(item.children) or [EMPTY_PARAGRAPH]
+                    if blocks[0].tag != "paragraph":
+                        # TipTap's listItem holds a paragraph first, then any blocks.
+                        raise self.error(item, "a list item starts with a line of text")
+                    items.append(Node("listItem", children=tuple(blocks)))
+                out.append(Node("bulletList", children=tuple(items)))
             elif node.type == "table":
                 out.append(self.table(node))
             else:

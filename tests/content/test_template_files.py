@@ -112,6 +112,7 @@ def test_a_document_ends_with_one_empty_paragraph() -> None:
         ("<b>html</b>\n", None, None),
         ("| A |\n| --- |\n| < |\n", "cannot start with '<'", 7),
         ("line  \nbreak\n", "hardbreak", 5),
+        ("- - nested at once\n", "a list item starts with a line of text", 5),
     ],
 )
 def test_what_a_template_cannot_hold_is_refused_with_its_line(
