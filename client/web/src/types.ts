@@ -106,3 +106,44 @@ export interface EditSession {
   ended_at: string
   updates: number
 }
+
+export interface Comment {
+  id: string
+  thread_id: string
+  author: Actor | null
+  /** Mentions are ``<@USER_ID>``; ``mentions`` names them. */
+  body: string
+  mentions: Actor[]
+  created_at: string
+  edited_at: string | null
+}
+
+export interface Thread {
+  id: string
+  document_id: string
+  /** Two Yjs relative positions in base64, and where the server found them last. */
+  anchor: { start: string; end: string; index: number | null; length: number | null }
+  quote: string
+  detached: boolean
+  status: 'open' | 'resolved'
+  author: Actor | null
+  created_at: string
+  resolved_at: string | null
+  resolved_by: Actor | null
+  /** Oldest first; the first is the thread's body. */
+  comments: Comment[]
+}
+
+export interface Notification {
+  id: string
+  kind: 'mention'
+  actor: Actor | null
+  workspace_id: string
+  document_id: string
+  document_title: string | null
+  thread_id: string
+  comment_id: string
+  excerpt: string
+  read: boolean
+  created_at: string
+}

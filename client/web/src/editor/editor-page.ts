@@ -13,9 +13,11 @@ import { describe } from '../errors'
 import { t, type Key } from '../i18n'
 import { notice, shell, showError, title } from '../layout'
 import { remember, remembered } from '../local-data'
+import { notificationBell } from '../notifications'
 import { navigate } from '../router'
 import { me } from '../session'
 import type { DocumentInfo, Role, User, Workspace } from '../types'
+import { CommentsPanel } from './comments/panel'
 import { DocumentConnection, type SaveState, type ServerEvent } from './connection'
 import { caret, presence } from './presence'
 import { toolbar } from './toolbar'
@@ -31,6 +33,7 @@ const STATE_TEXT: Record<SaveState, Key> = {
 const GUEST_COLOR = '#5b6b7f'
 
 const writes = (role: Role | null): boolean => role === 'owner' || role === 'editor'
+const comments = (role: Role | null): boolean => writes(role) || role === 'commenter'
 
 interface Known {
   user: User | null
@@ -83,7 +86,8 @@ export async function editorPage([id = '']: string[]): Promise<() => void> {
   const savedState = h('span', { class: 'saved-state', role: 'status', 'aria-live': 'polite' })
   const keptState = h('span', { class: 'kept-state', role: 'status', hidden: true }, t('saved.kept'))
   const people = h('ul', { class: 'avatars', 'aria-label': t('editor.here') })
-  const main = shell(user, savedState, keptState)
+  const bell = user ? notificationBell(user) : null
+  const main = shell(user, savedState, keptState, ...(bell ? [bell.element] : []))
   main.classList.add('wide')
 
   const badge = h('span', { class: 'badge readonly', hidden: true }, t('editor.read_only'))
@@ -95,18 +99,29 @@ export async function editorPage([id = '']: string[]): Promise<() => void> {
         h('a', { class: 'button quiet', href: `/api/documents/${id}/export?format=html`, download: `${info.title}.html` }, t('editor.export_html')),
       )
     : null
+  // Comments need an account and a document the API knows (not --anonymous rooms).
+  const panel = user && info
+    ? new CommentsPanel({
+        documentId: id,
+        workspaceId: info.workspace_id,
+        user,
+        canComment: comments(role),
+        isOwner: role === 'owner',
+        focus: new URLSearchParams(location.search).get('thread'),
+      })
+    : null
   const status = notice()
   // Anonymous documents (no info) have no versions to list.
   const versions = info ? versionsPanel(id, () => canWrite) : null
   const surface = h('div', { class: 'editor-surface' })
+  panel?.watch(surface)
   const barSlot = h('div', { class: 'toolbar-slot' })
   append(main,
     info ? h('p', { class: 'crumbs' }, h('a', { href: `/w/${info.workspace_id}` }, t('editor.back'))) : null,
-    h('div', { class: 'page-head' }, title(info?.title ?? id), badge, people, exports, versions?.toggle),
+    h('div', { class: 'page-head' }, title(info?.title ?? id), badge, people, exports, versions?.toggle, panel ? h('div', { class: 'panel-toggles' }, panel.commentButton, panel.toggle) : null),
     status,
     versions?.element,
-    barSlot,
-    surface,
+    h('div', { class: 'editor-layout' }, h('div', { class: 'editor-column' }, barSlot, surface), panel?.element),
   )
 
   // Anonymous mode has no roles: every connection edits. Signed in, the REST role decides
@@ -129,6 +144,13 @@ export async function editorPage([id = '']: string[]): Promise<() => void> {
       },
       event: (event: ServerEvent) => {
         versions?.event(event)
+        if (panel?.event(event)) return
+        if (event.type === 'notification') bell?.event(event)
+        if (event.type === 'access' && typeof event.can_comment === 'boolean') {
+          panel?.access(event.can_comment)
+          // Sent each time the socket is taken in: what changed while it was away is read again.
+          void panel?.load()
+        }
         if (event.type === 'access' && typeof event.can_write === 'boolean') {
           canWrite = event.can_write
           applyAccess()
@@ -173,6 +195,7 @@ export async function editorPage([id = '']: string[]): Promise<() => void> {
         TaskItem.configure({ nested: true }),
         Collaboration.configure({ document: live.doc, field: 'default' }),
         CollaborationCaret.configure({ provider: live.provider, user: me, render: caret }),
+        ...(panel ? [panel.extension()] : []),
       ],
       editorProps: {
         // A function: ProseMirror asks again after setEditable, so aria-readonly follows.
@@ -185,6 +208,7 @@ export async function editorPage([id = '']: string[]): Promise<() => void> {
       },
     })
     replace(barSlot, toolbar(editor))
+    panel?.attach(editor)
     presence(live.provider.awareness, people)
     applyAccess()
   }
@@ -199,8 +223,11 @@ export async function editorPage([id = '']: string[]): Promise<() => void> {
   }
 
   start()
+  void panel?.load()
   return () => {
     stopped = true
+    panel?.destroy()
+    bell?.destroy()
     editor?.destroy()
     connection?.destroy()
   }

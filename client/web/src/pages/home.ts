@@ -1,25 +1,22 @@
-// "/": my workspaces, a form to create one, and my unread notifications.
+// "/": my workspaces, a form to create one, and the notification bell.
 import { get, post } from '../api'
-import { field, h, replace, value } from '../dom'
+import { field, h, value } from '../dom'
 import { describe } from '../errors'
 import { t, type Key } from '../i18n'
 import { notice, shell, showError, title } from '../layout'
+import { notificationBell } from '../notifications'
 import { navigate } from '../router'
 import { me } from '../session'
 import type { Page, Workspace } from '../types'
 
-export async function homePage(): Promise<void> {
+export async function homePage(): Promise<(() => void) | void> {
   const user = await me()
   if (!user) {
     navigate('/login', true)
     return
   }
-  const unread = h('a', { class: 'badge-link', href: '/', 'aria-live': 'polite' })
-  const main = shell(user, unread)
-  get<{ unread: number }>('/api/notifications/unread-count').then(
-    ({ unread: count }) => replace(unread, t('notifications.unread', { count })),
-    () => replace(unread, ''),
-  )
+  const bell = notificationBell(user)
+  const main = shell(user, bell.element)
   const list = h('ul', { class: 'cards', 'aria-label': t('home.workspaces') })
   const status = notice()
   const form = h(
@@ -62,4 +59,5 @@ export async function homePage(): Promise<void> {
   } catch (error) {
     showError(status, describe(error))
   }
+  return () => bell.destroy()
 }

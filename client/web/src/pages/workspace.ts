@@ -6,6 +6,7 @@ import { describe } from '../errors'
 import { t, type Key } from '../i18n'
 import { notice, shell, showError, title } from '../layout'
 import { listen, type ServerEvent } from '../live'
+import { notificationBell } from '../notifications'
 import { navigate } from '../router'
 import { me } from '../session'
 import type { DocumentInfo, Page, Workspace } from '../types'
@@ -27,7 +28,9 @@ export async function workspacePage([id = '']: string[]): Promise<(() => void) |
   let activity: ReturnType<typeof activityPanel> | null = null
   let documents: ReturnType<typeof documentsPanel> | null = null
   let members: ReturnType<typeof membersPanel> | null = null
+  const bell = notificationBell(user)
   const onEvent = (event: ServerEvent): void => {
+    bell.event(event)
     if (event.type !== 'activity') return
     void activity?.refresh()
     const verb = String((event.activity as { verb?: string } | undefined)?.verb ?? '')
@@ -48,7 +51,7 @@ export async function workspacePage([id = '']: string[]): Promise<(() => void) |
       void Promise.all([documents?.refresh(), members?.refresh(), activity?.refresh()]).catch(() => undefined)
     })
   }
-  const main = shell(user)
+  const main = shell(user, bell.element)
   let workspace: Workspace
   try {
     workspace = await get<Workspace>(`/api/workspaces/${id}`)
@@ -56,7 +59,7 @@ export async function workspacePage([id = '']: string[]): Promise<(() => void) |
     const status = notice()
     main.append(title(t('workspace.unavailable')), status)
     showError(status, describe(error))
-    return
+    return () => bell.destroy()
   }
   activity = activityPanel(id)
   // What this person did shows at once; what others do arrives as events (below).
@@ -83,5 +86,6 @@ export async function workspacePage([id = '']: string[]): Promise<(() => void) |
   return () => {
     closed = true
     stop?.()
+    bell.destroy()
   }
 }
