@@ -245,12 +245,14 @@ export class CommentsPanel {
     if (focus) view.article.focus({ preventScroll: true })
   }
 
-  private showText(thread: Thread): void {
+  /** Selects a thread's text; ``focus`` moves the keyboard focus there (writers only: a
+   * reader's text takes no focus). */
+  private showText(thread: Thread, focus: boolean): void {
     const editor = this.editor
     const place = this.places.get(thread.id)
     this.focusThread(thread.id, false)
     if (editor === null || place === undefined || typeof place !== 'object') return
-    if (editor.isEditable) editor.chain().focus().setTextSelection(place).scrollIntoView().run()
+    if (editor.isEditable && focus) editor.chain().focus().setTextSelection(place).scrollIntoView().run()
     else {
       editor.commands.setTextSelection(place)
       const { node } = editor.view.domAtPos(place.from)
@@ -281,7 +283,7 @@ export class CommentsPanel {
       canComment: () => this.canComment,
       isOwner: () => this.isOwner,
       members: () => this.members(),
-      show: (thread: Thread) => this.showText(thread),
+      show: (thread: Thread) => this.showText(thread, true),
       refresh: (id: string) => this.refresh(id),
       report: (message: string) => showError(this.status, message),
     }
@@ -320,8 +322,9 @@ export class CommentsPanel {
     const wanted = this.focusWanted === null ? undefined : this.store.get(this.focusWanted)
     if (wanted && this.editor !== null && (typeof this.places.get(wanted.id) === 'object' || this.isDetached(wanted.id))) {
       this.focusWanted = null
-      this.showText(wanted)
-      this.focusThread(wanted.id, true)
+      this.showText(wanted, false)
+      // After the editor's own update (this may run inside it), which may take the focus.
+      setTimeout(() => this.focusThread(wanted.id, true), 0)
     }
   }
 
