@@ -33,11 +33,14 @@ async def select(page: Page, phrase: str) -> None:
     """Selects ``phrase`` in the document's text, as a drag of the mouse over it would."""
     editor = editor_of(page)
     if await editor.get_attribute("contenteditable") == "true":
-        await editor.focus()
-    assert await editor.evaluate(SELECT, phrase), f"{phrase!r} is not in the text"
-    # The editor reads the selection when the browser reports it: wait until it has.
-    await expect(page.get_by_role("button", name="Comment", exact=True)).to_be_visible()
-    await eventually_equal(lambda: selected(page), phrase)
+        await editor.click()
+
+    async def selecting() -> str:
+        # Selected again each time: an editor that just got the focus puts back its own.
+        assert await editor.evaluate(SELECT, phrase), f"{phrase!r} is not in the text"
+        return await selected(page)
+
+    await eventually_equal(selecting, phrase)
 
 
 async def selected(page: Page) -> str:

@@ -6,7 +6,7 @@ in French and Spanish."""
 from __future__ import annotations
 
 import pytest
-from playwright.async_api import Page, expect
+from playwright.async_api import Locator, Page, expect
 
 from tests.web.conftest import (
     NewPage,
@@ -23,7 +23,7 @@ from tests.web.test_comments import TEXT, select, thread, write
 pytestmark = pytest.mark.integration
 
 
-def bell(page: Page, name: str):  # type: ignore[no-untyped-def]
+def bell(page: Page, name: str) -> Locator:
     return page.get_by_role("button", name=name, exact=True)
 
 

@@ -11,6 +11,21 @@ import type { Notification, Page } from './types'
 
 let bells = 0
 
+/** A bell drawn as SVG: an emoji needs a font that not every computer has. */
+function bellIcon(): SVGSVGElement {
+  const svg = document.createElementNS('http://www.w3.org/2000/svg', 'svg')
+  svg.setAttribute('viewBox', '0 0 24 24')
+  svg.setAttribute('width', '20')
+  svg.setAttribute('height', '20')
+  svg.setAttribute('aria-hidden', 'true')
+  svg.setAttribute('focusable', 'false')
+  const path = document.createElementNS('http://www.w3.org/2000/svg', 'path')
+  path.setAttribute('d', 'M12 22a2.5 2.5 0 0 0 2.45-2h-4.9A2.5 2.5 0 0 0 12 22Zm7-6V11a7 7 0 0 0-5.5-6.84V3.5a1.5 1.5 0 0 0-3 0v.66A7 7 0 0 0 5 11v5l-2 2v1h18v-1Z')
+  path.setAttribute('fill', 'currentColor')
+  svg.append(path)
+  return svg
+}
+
 /** The bell's name for ``count`` unread, with the language's plural form. */
 function named(count: number): string {
   const form = new Intl.PluralRules(currentLanguage()).select(count) === 'one' ? 'one' : 'other'
@@ -36,7 +51,7 @@ export function notificationBell(me: { id: string; name: string }): Bell {
   const button = h(
     'button',
     { type: 'button', class: 'quiet bell', 'aria-expanded': 'false', 'aria-controls': id, onclick: () => void toggle() },
-    h('span', { 'aria-hidden': 'true' }, '🔔'),
+    bellIcon(),
     count,
     label,
   )
