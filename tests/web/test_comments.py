@@ -6,7 +6,16 @@ from __future__ import annotations
 import pytest
 from playwright.async_api import Locator, Page, expect
 
-from tests.web.conftest import NewPage, api, editor_of, open_editor, screenshot, team
+from tests.web.conftest import (
+    NewPage,
+    api,
+    editor_of,
+    open_editor,
+    same_person,
+    screenshot,
+    team,
+)
+from tests.web.test_accessibility import PHONE, no_sideways_scroll
 from tests.web.test_editor import eventually_equal, paragraph_text
 
 pytestmark = pytest.mark.integration
@@ -197,3 +206,20 @@ async def test_a_commenter_comments_but_cannot_edit(new_page: NewPage) -> None:
     await highlights(reviewer).click()
     await expect(thread(reviewer, "guarantee")).to_be_focused()
     await expect(thread(reviewer, "guarantee")).to_have_attribute("aria-current", "true")
+
+
+async def test_the_comments_panel_fits_a_phone(new_page: NewPage) -> None:
+    amina, _, _, document_id = await team(new_page)
+    await open_editor(amina, document_id)
+    await write(amina, TEXT)
+    await comment(amina, "floors", "Which floors are meant here?")
+    phone = await new_page(viewport=PHONE, is_mobile=True, has_touch=True)
+    await phone.goto("/login")
+    await same_person(amina, phone)
+    await open_editor(phone, document_id)
+    await phone.get_by_role("button", name="Comments", exact=True).tap()
+    await expect(thread(phone, "floors")).to_contain_text("Which floors are meant here?")
+    await expect(highlights(phone)).to_have_text(["floors"])
+    await no_sideways_scroll(phone)
+    await thread(phone, "floors").scroll_into_view_if_needed()
+    await screenshot(phone, "comments-phone")

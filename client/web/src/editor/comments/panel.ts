@@ -72,7 +72,11 @@ export class CommentsPanel {
       },
       t('comments.add'),
     )
-    this.toggle = h('button', { type: 'button', class: 'quiet', 'aria-expanded': 'false', 'aria-controls': 'comments-panel', onclick: () => this.show(this.element.hidden) }, t('comments.title'))
+    this.toggle = h('button', { type: 'button', class: 'quiet', 'aria-expanded': 'false', 'aria-controls': 'comments-panel', onclick: () => {
+      this.show(this.element.hidden)
+      // On a phone the panel is under the text: bring it into view.
+      if (!this.element.hidden) this.element.scrollIntoView({ block: 'nearest' })
+    } }, t('comments.title'))
     this.compose = mentionField(t('comments.new_label'), () => this.members())
     this.compose.textarea.addEventListener('keydown', (event) => {
       if (event.key === 'Escape') this.cancel()
@@ -193,7 +197,7 @@ export class CommentsPanel {
     }
     replace(this.status)
     this.pending = { start: anchor.start, end: anchor.end }
-    replace(this.composeQuote, `“${anchor.quote}”`)
+    replace(this.composeQuote, t('comments.quote', { quote: anchor.quote }))
     this.composeForm.hidden = false
     this.compose.textarea.focus()
   }

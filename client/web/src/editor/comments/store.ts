@@ -8,6 +8,7 @@ export class ThreadStore {
   private readonly threads = new Map<string, Thread>()
   /** Events that arrive during a load, applied after it (they are as new as it, or newer). */
   private queued: ServerEvent[] | null = null
+  private again = false
   private readonly listeners = new Set<() => void>()
 
   constructor(private readonly documentId: string) {}
@@ -27,7 +28,11 @@ export class ThreadStore {
   /** Reads every thread again (on opening, and each time the socket is back: events sent
    * while it was away are not sent again). */
   async load(): Promise<void> {
-    if (this.queued !== null) return
+    if (this.queued !== null) {
+      // One is under way, but it may have read before the socket was in: read again after.
+      this.again = true
+      return
+    }
     this.queued = []
     try {
       const found: Thread[] = []
@@ -45,6 +50,10 @@ export class ThreadStore {
       this.queued = null
       for (const event of queued) this.apply(event)
       this.changed()
+    }
+    if (this.again) {
+      this.again = false
+      await this.load()
     }
   }
 

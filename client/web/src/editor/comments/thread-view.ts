@@ -87,7 +87,7 @@ export class ThreadView {
 
   private draw(): void {
     const thread = this.thread
-    const quote = `“${thread.quote}”`
+    const quote = t('comments.quote', { quote: thread.quote })
     this.article.setAttribute('aria-label', t('comments.thread_on', { quote: short(thread.quote) }))
     replace(
       this.quote,
