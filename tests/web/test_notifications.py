@@ -65,8 +65,13 @@ async def test_a_mention_rings_the_bell_live_and_opens_the_thread(new_page: NewP
     body = threads["items"][0]["comments"][0]["body"]
     assert body == f"Please check this, <@{me['id']}> "
 
-    # Jonas's bell counts it without a reload; the list names who and where.
+    # Jonas's bell counts it without a reload, and says so; the list names who and where.
     await expect(bell(jonas, "Notifications, 1 unread")).to_be_visible()
+    await expect(
+        jonas.get_by_role("status").filter(
+            has_text="New notification: Amina Diallo mentioned you in Plan"
+        )
+    ).to_be_attached()
     await bell(jonas, "Notifications, 1 unread").click()
     notifications = jonas.get_by_role("region", name="Notifications")
     link = notifications.get_by_role("link", name="Unread: Amina Diallo mentioned you in Plan")

@@ -65,7 +65,9 @@ export function notificationBell(me: { id: string; name: string }): Bell {
     status,
     list,
   )
-  const element = h('div', { class: 'bell-box' }, button, panel)
+  // A button's name changing is not announced: a new notification is, politely.
+  const announce = h('span', { class: 'visually-hidden', role: 'status', 'aria-live': 'polite' })
+  const element = h('div', { class: 'bell-box' }, button, panel, announce)
 
   const show = (unread: number): void => {
     replace(label, named(unread))
@@ -166,7 +168,10 @@ export function notificationBell(me: { id: string; name: string }): Bell {
   return {
     element,
     event: (event) => {
-      if (event.type === 'notification') void refresh()
+      if (event.type !== 'notification') return
+      const notification = (event as { notification?: Partial<Notification> }).notification
+      replace(announce, t('bell.new', { actor: notification?.actor?.name ?? t('activity.someone'), title: notification?.document_title ?? '' }))
+      void refresh()
     },
     destroy: () => {
       document.removeEventListener('keydown', onKey)
