@@ -223,3 +223,32 @@ async def test_the_comments_panel_fits_a_phone(new_page: NewPage) -> None:
     await no_sideways_scroll(phone)
     await thread(phone, "floors").scroll_into_view_if_needed()
     await screenshot(phone, "comments-phone")
+
+
+async def test_a_viewer_reads_comments_and_may_comment_once_made_commenter(
+    new_page: NewPage,
+) -> None:
+    amina, viewer, workspace_id, document_id = await team(new_page, role="viewer")
+    me = await api(viewer, "GET", "/api/me")
+    assert isinstance(me, dict)
+    await open_editor(amina, document_id)
+    await write(amina, TEXT)
+    await comment(amina, "floors", "Which floors?")
+    await open_editor(viewer, document_id)
+    await viewer.get_by_role("button", name="Comments", exact=True).click()
+    box = thread(viewer, "floors")
+    await expect(box).to_contain_text("Which floors?")
+    # A viewer gets nothing that could not work for them.
+    await expect(viewer.get_by_role("button", name="Comment", exact=True)).to_be_hidden()
+    await expect(box.get_by_role("textbox", name="Your reply")).to_be_hidden()
+    await expect(box.get_by_role("button", name="Resolve")).to_have_count(0)
+
+    # Made a commenter, the open page offers commenting at once.
+    await api(
+        amina, "PATCH", f"/api/workspaces/{workspace_id}/members/{me['id']}", {"role": "commenter"}
+    )
+    await expect(viewer.get_by_role("button", name="Comment", exact=True)).to_be_visible()
+    await box.get_by_role("textbox", name="Your reply").fill("Contributory and non-contributory.")
+    await box.get_by_role("button", name="Reply").click()
+    await expect(thread(amina, "floors")).to_contain_text("Contributory and non-contributory.")
+    await expect(editor_of(viewer)).not_to_be_editable()
