@@ -81,7 +81,8 @@ export const CommentHighlights = Extension.create<HighlightOptions>({
             const now = key.getState(view.state)
             if (now && now.places !== key.getState(previous)?.places) placed(now.places)
             const fromYjs = ySyncPluginKey.getState(view.state)?.isChangeOrigin === true
-            if (view.state.doc !== previous.doc && !fromYjs) {
+            // (Only with threads to place: each dispatch also makes the sync plugin compare.)
+            if (view.state.doc !== previous.doc && !fromYjs && now && now.threads.length > 0) {
               queueMicrotask(() => {
                 if (!view.isDestroyed) view.dispatch(view.state.tr.setMeta(key, {}))
               })
