@@ -152,7 +152,13 @@ async def test_own_comments_can_be_edited_and_deleted(new_page: NewPage) -> None
     await write(amina, TEXT)
     await open_editor(jonas, document_id)
     await comment(amina, "floors", "First thought.")
+    await comment(amina, "Social", "Earlier in the text, listed first.")
     await jonas.get_by_role("button", name="Comments", exact=True).click()
+    # Open threads are listed in the order of their text, not of their creation.
+    listed = jonas.get_by_role("list", name="Open comments").get_by_role("article")
+    await expect(listed).to_have_count(2)
+    names = [await article.get_attribute("aria-label") for article in await listed.all()]
+    assert names == ["Comments on “Social”", "Comments on “floors”"]
     box = thread(jonas, "floors")
     await box.get_by_role("textbox", name="Your reply").fill("A reply to edit.")
     await box.get_by_role("button", name="Reply").click()
