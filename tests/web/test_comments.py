@@ -38,6 +38,13 @@ SELECT = """(root, phrase) => {
 }"""
 
 
+EDITOR_SELECTION = """root => {
+    const { state } = root.editor
+    return state.doc.textBetween(state.selection.from, state.selection.to)
+}"""
+"""The text selected in the editor's own state (TipTap puts the editor on its element)."""
+
+
 async def select(page: Page, phrase: str) -> None:
     """Selects ``phrase`` in the document's text, as a drag of the mouse over it would."""
     editor = editor_of(page)
@@ -45,9 +52,13 @@ async def select(page: Page, phrase: str) -> None:
         await editor.click()
 
     async def selecting() -> str:
-        # Selected again each time: an editor that just got the focus puts back its own.
-        assert await editor.evaluate(SELECT, phrase), f"{phrase!r} is not in the text"
-        return await selected(page)
+        # Selected again until the editor has taken it (it reads the browser's selection
+        # later, and one that just got the focus puts back its own).
+        if await editor.evaluate(EDITOR_SELECTION) != phrase:
+            assert await editor.evaluate(SELECT, phrase), f"{phrase!r} is not in the text"
+        text = await editor.evaluate(EDITOR_SELECTION)
+        assert isinstance(text, str)
+        return text
 
     await eventually_equal(selecting, phrase)
 

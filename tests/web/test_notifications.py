@@ -29,7 +29,10 @@ def bell(page: Page, name: str) -> Locator:
 
 async def assert_axe_clean(page: Page, name: str) -> None:
     violations = await axe_violations(page)
-    summary = [(v["id"], v["impact"], v["help"], len(v["nodes"])) for v in violations]  # type: ignore[arg-type]
+    summary = [
+        (v["id"], v["impact"], v["help"], [n["target"] for n in v["nodes"]])  # type: ignore[attr-defined]
+        for v in violations
+    ]
     assert violations == [], f"{name}: {summary}"
 
 
@@ -106,6 +109,20 @@ async def test_a_mention_rings_the_bell_live_and_opens_the_thread(new_page: NewP
     await expect(bell(jonas, "Notifications, 0 unread")).to_be_visible()
     count = await api(jonas, "GET", "/api/notifications/unread-count")
     assert count == {"unread": 0}
+
+    # The list shows every mention in an excerpt by name, not only the reader's own.
+    amina_id = (await api(amina, "GET", "/api/me"))["id"]  # type: ignore[index]
+    await api(
+        amina,
+        "POST",
+        f"/api/threads/{threads['items'][0]['id']}/comments",
+        {"body": f"<@{amina_id}> and <@{me['id']}> agree."},
+    )
+    # (The list is still open: it takes the new one in live.)
+    await expect(bell(jonas, "Notifications, 1 unread")).to_be_visible()
+    await expect(jonas.get_by_role("region", name="Notifications")).to_contain_text(
+        "@Amina Diallo and @Jonas Mbeki agree."
+    )
 
 
 async def test_comments_and_notifications_are_accessible_in_three_languages(

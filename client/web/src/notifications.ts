@@ -7,7 +7,7 @@ import { h, replace } from './dom'
 import { describe } from './errors'
 import { currentLanguage, t, when, type Key } from './i18n'
 import { navigate } from './router'
-import type { Notification, Page } from './types'
+import type { Member, Notification, Page } from './types'
 
 let bells = 0
 
@@ -32,9 +32,10 @@ function named(count: number): string {
   return t(`bell.name.${form}` as Key, { count: count.toLocaleString(currentLanguage()) })
 }
 
-/** "<@USER_ID>" in an excerpt: the reader's own id is their name, others just "@…". */
-function excerpt(text: string, me: { id: string; name: string }): string {
-  return text.replace(/<@([0-9a-f]{32})>?/g, (_whole, id: string) => (id === me.id ? `@${me.name}` : '@…'))
+/** "<@USER_ID>" in an excerpt as "@Name" (``names``: the members of its workspace); an id
+ * cut off by the end of the excerpt, or of someone who left, as "@…". */
+function excerpt(text: string, names: ReadonlyMap<string, string>): string {
+  return text.replace(/<@([0-9a-f]{1,32})>?/g, (_whole, id: string) => `@${names.get(id) ?? '…'}`)
 }
 
 export interface Bell {
@@ -103,16 +104,31 @@ export function notificationBell(me: { id: string; name: string }): Bell {
         notification.read ? null : h('span', { class: 'visually-hidden' }, `${t('bell.unread')} `),
         t('bell.mentioned', { actor: who, title }),
       ),
-      h('p', { class: 'muted' }, excerpt(notification.excerpt, me)),
+      h('p', { class: 'muted' }, excerpt(notification.excerpt, names)),
       h('p', { class: 'muted' }, h('time', { datetime: notification.created_at }, when(notification.created_at))),
       notification.read
         ? null
         : h('button', { type: 'button', class: 'quiet small', onclick: () => void markOne(notification) }, t('bell.mark_read')),
     )
   }
+  const names = new Map<string, string>([[me.id, me.name]])
+  const known = new Set<string>()
+  /** Learns the names of the members of the notifications' workspaces (once each). */
+  const learn = async (items: Notification[]): Promise<void> => {
+    const missing = [...new Set(items.map((item) => item.workspace_id))].filter((id) => !known.has(id))
+    await Promise.all(
+      missing.map(async (workspace) => {
+        const page = await get<Page<Member>>(`/api/workspaces/${workspace}/members?limit=100`).catch(() => null)
+        if (page === null) return
+        known.add(workspace)
+        for (const member of page.items) names.set(member.user_id, member.name)
+      }),
+    )
+  }
   const fill = async (): Promise<void> => {
     try {
       const page = await get<Page<Notification>>('/api/notifications?limit=20')
+      await learn(page.items)
       replace(list, ...page.items.map(item))
       if (page.items.length === 0) list.append(h('li', { class: 'empty' }, t('bell.none')))
     } catch (error) {

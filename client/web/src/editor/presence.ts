@@ -10,10 +10,11 @@ interface Person {
 
 /**
  * A person's colour, darkened enough for white text on it to be readable (WCAG AA): the
- * server picks the colours for carets, which are thin lines, not for text backgrounds.
+ * server picks the colours for carets, which are thin lines, not for text backgrounds. At 70%
+ * its yellows gave 4.4:1 under white text; at 60% every hue it picks passes 4.5:1.
  */
 export function shade(color: string): string {
-  return `color-mix(in srgb, ${color} 70%, #000)`
+  return `color-mix(in srgb, ${color} 60%, #000)`
 }
 
 /** The caret TipTap draws for another person: a line in their colour and their name. */
