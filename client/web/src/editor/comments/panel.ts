@@ -74,8 +74,10 @@ export class CommentsPanel {
     )
     this.toggle = h('button', { type: 'button', class: 'quiet', 'aria-expanded': 'false', 'aria-controls': 'comments-panel', onclick: () => {
       this.show(this.element.hidden)
-      // On a phone the panel is under the text: bring it into view.
-      if (!this.element.hidden) this.element.scrollIntoView({ block: 'nearest' })
+      // On a phone the panel is under the text: bring it into view when it is out of sight.
+      if (!this.element.hidden && this.element.getBoundingClientRect().top > window.innerHeight) {
+        this.element.scrollIntoView({ block: 'start' })
+      }
     } }, t('comments.title'))
     this.compose = mentionField(t('comments.new_label'), () => this.members())
     this.compose.textarea.addEventListener('keydown', (event) => {
