@@ -1,4 +1,4 @@
-"""The Starlette application factory."""
+"""The application factory: one FastAPI app (a Starlette app) per node."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import secrets
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 
+from fastapi import FastAPI
 from starlette.applications import Starlette
-from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
@@ -17,8 +17,8 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from server.accounts import AccountAuthenticator, Passwords, Tokens, presents_credential
 from server.admission import Admission, send_http_refusal
-from server.api import ApiServices, api_routes
-from server.api.errors import error_response, http_exception_handler
+from server.api import EXCEPTION_HANDLERS, ApiServices, api_routes
+from server.api.errors import error_response
 from server.api.versioning import save_checkpoint
 from server.auth import Authenticator, allow_guests
 from server.broker import Broker, MemoryBroker, RedisBroker
@@ -42,11 +42,12 @@ __all__ = ["create_app", "database_url"]
 logger = logging.getLogger("gess.app")
 
 
-class _Node(Starlette):
-    """The app: document sockets go straight to their endpoint, the rest through Starlette.
+class _Node(FastAPI):
+    """The app: document sockets go straight to their endpoint, the rest through the
+    middleware and the router (the REST API's FastAPI routes, the web app, static files).
 
-    A socket lives for hours and carries every keystroke; Starlette's middleware and router
-    would add their frames to its memory and their calls to each message.
+    A socket lives for hours and carries every keystroke; the middleware and router would add
+    their frames to its memory and their calls to each message.
     """
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -227,7 +228,12 @@ def create_app(
     node = _Node(
         routes=routes,
         lifespan=lifespan,
-        exception_handlers={HTTPException: http_exception_handler, Exception: internal_error},
+        exception_handlers={**EXCEPTION_HANDLERS, Exception: internal_error},
+        # /openapi.json is the API's own route (served with the API only); interactive docs
+        # would load their scripts from a CDN, which the CSP forbids: none.
+        openapi_url=None,
+        docs_url=None,
+        redoc_url=None,
     )
     node.state.admission = admission
     node.state.connection_guard = guard

@@ -16,20 +16,24 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from typing import Annotated
 
+from fastapi import Query
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from server.api.common import load_workspace, require_role
-from server.api.framework import Call
+from server.api.dependencies import SignedInCall
 from server.api.models import ActivityOut, ActivityPage, PageQuery
 from server.api.paging import decode_cursor, split_page
-from server.api.registry import api
+from server.api.routing import api_router, errors
 from server.api.services import ApiServices
 from server.permissions import Role
 from storage.catalog import ActivityRecord, document_ids, insert_activity, list_activity
 from storage.clock import utcnow
 from storage.errors import StorageError
 from storage.people import UserRecord
+
+router = api_router("activity")
 
 __all__ = ["activity_out", "push", "record"]
 
@@ -106,25 +110,25 @@ async def push(services: ApiServices, entries: list[ActivityRecord]) -> None:
             services.live.send_event(ids, event)
 
 
-@api.operation(
-    "GET",
+@router.get(
     "/api/workspaces/{workspace_id}/activity",
     summary="The workspace's activity, newest first",
-    tag="activity",
-    query=PageQuery,
-    response=ActivityPage,
-    errors=(400, 403, 404),
+    response_model=ActivityPage,
+    responses=errors(400, 403, 404),
 )
-async def list_workspace_activity(call: Call) -> ActivityPage:
+async def list_workspace_activity(
+    call: SignedInCall,
+    workspace_id: str,
+    query: Annotated[PageQuery, Query()],
+) -> ActivityPage:
     """Members only (any role)."""
-    query = call.query(PageQuery)
     before = decode_cursor(query.cursor, int)
     async with call.services.database.transaction() as connection:
-        _, role = await load_workspace(connection, call.path["workspace_id"], call.user_id)
+        _, role = await load_workspace(connection, workspace_id, call.user_id)
         require_role(role, Role.VIEWER, "read the activity")
         rows = await list_activity(
             connection,
-            call.path["workspace_id"],
+            workspace_id,
             limit=query.limit + 1,
             before=None if before is None else int(before[0]),
         )

@@ -7,6 +7,9 @@ appended there before its id is returned, so the first client to connect syncs i
 
 from __future__ import annotations
 
+from typing import Annotated
+
+from fastapi import Query
 from starlette.responses import Response
 
 from content import build_template
@@ -22,9 +25,9 @@ from server.api.common import (
     require_role,
 )
 from server.api.content import committed_content
+from server.api.dependencies import Call, SignedInCall
 from server.api.downloads import download
 from server.api.errors import conflict
-from server.api.framework import Call
 from server.api.models import (
     DocumentCreate,
     DocumentListQuery,
@@ -34,8 +37,8 @@ from server.api.models import (
     ExportQuery,
 )
 from server.api.paging import decode_cursor, split_page
-from server.api.registry import api
 from server.api.removal import drop_documents
+from server.api.routing import also_answers, api_router, errors
 from server.channel import CloseCode
 from server.permissions import Role
 from storage.catalog import (
@@ -47,25 +50,25 @@ from storage.catalog import (
 )
 from storage.clock import utcnow
 
+router = api_router("documents")
+
 __all__: list[str] = []
 
 
-@api.operation(
-    "POST",
+@router.post(
     "/api/workspaces/{workspace_id}/documents",
     summary="Create a document, empty or from a template",
-    tag="documents",
-    body=DocumentCreate,
-    response=DocumentOut,
-    status=201,
-    errors=(403, 404),
+    response_model=DocumentOut,
+    status_code=201,
+    responses=errors(403, 404),
 )
-async def create_document(call: Call) -> DocumentOut:
+async def create_document(
+    call: SignedInCall, workspace_id: str, body: DocumentCreate
+) -> DocumentOut:
     """Editors and owners."""
-    body = call.body(DocumentCreate)
     assert call.signed_in is not None
     services = call.services
-    workspace_id = call.path["workspace_id"]
+    workspace_id = workspace_id
     async with services.database.transaction() as connection:
         _, role = await load_workspace(connection, workspace_id, call.user_id)
         require_role(role, Role.EDITOR, "create documents")
@@ -103,22 +106,22 @@ async def create_document(call: Call) -> DocumentOut:
     return document_out(document)
 
 
-@api.operation(
-    "GET",
+@router.get(
     "/api/workspaces/{workspace_id}/documents",
     summary="A workspace's documents, by title",
-    tag="documents",
-    query=DocumentListQuery,
-    response=DocumentPage,
-    errors=(400, 403, 404),
+    response_model=DocumentPage,
+    responses=errors(400, 403, 404),
 )
-async def list_workspace_documents(call: Call) -> DocumentPage:
+async def list_workspace_documents(
+    call: SignedInCall,
+    workspace_id: str,
+    query: Annotated[DocumentListQuery, Query()],
+) -> DocumentPage:
     """Members see every document (``trashed=true``: the trash). Other signed-in users see
     the published documents of a public workspace, and no trash."""
-    query = call.query(DocumentListQuery)
     after = decode_cursor(query.cursor, str, str)
     async with call.services.database.transaction() as connection:
-        workspace, role = await load_workspace(connection, call.path["workspace_id"], call.user_id)
+        workspace, role = await load_workspace(connection, workspace_id, call.user_id)
         require_readable_workspace(workspace, role)
         if role is None and query.trashed:
             require_role(role, Role.VIEWER, "see the trash")
@@ -134,41 +137,33 @@ async def list_workspace_documents(call: Call) -> DocumentPage:
     return DocumentPage(items=[document_out(row) for row in page], next_cursor=cursor)
 
 
-@api.operation(
-    "GET",
+@router.get(
     "/api/documents/{document_id}",
     summary="A document's details",
-    tag="documents",
-    response=DocumentOut,
-    errors=(403, 404),
+    response_model=DocumentOut,
+    responses=errors(403, 404),
 )
-async def get_document_details(call: Call) -> DocumentOut:
+async def get_document_details(call: SignedInCall, document_id: str) -> DocumentOut:
     async with call.services.database.transaction() as connection:
-        document, workspace, role = await load_document(
-            connection, call.path["document_id"], call.user_id
-        )
+        document, workspace, role = await load_document(connection, document_id, call.user_id)
     require_readable_document(document, workspace, role)
     details = document_out(document)
     details.size_bytes = await call.services.store.measure(document.id)
     return details
 
 
-@api.operation(
-    "PATCH",
+@router.patch(
     "/api/documents/{document_id}",
     summary="Rename or publish a document",
-    tag="documents",
-    body=DocumentPatch,
-    response=DocumentOut,
-    errors=(403, 404),
+    response_model=DocumentOut,
+    responses=errors(403, 404),
 )
-async def patch_document(call: Call) -> DocumentOut:
+async def patch_document(call: SignedInCall, document_id: str, body: DocumentPatch) -> DocumentOut:
     """Editors rename; only owners publish or unpublish. Only the fields sent change."""
-    body = call.body(DocumentPatch)
     assert call.signed_in is not None
     values: dict[str, object] = {}
     async with call.services.database.transaction() as connection:
-        document, _, role = await load_document(connection, call.path["document_id"], call.user_id)
+        document, _, role = await load_document(connection, document_id, call.user_id)
         require_role(role, Role.EDITOR, "change documents")
         entries: list[ActivityRecord] = []
         if body.published is not None and body.published != document.published:
@@ -235,45 +230,40 @@ async def _move(call: Call, *, to_trash: bool) -> DocumentOut:
     return document_out(updated)
 
 
-@api.operation(
-    "POST",
+@router.post(
     "/api/documents/{document_id}/trash",
     summary="Move a document to the trash",
-    tag="documents",
-    response=DocumentOut,
-    errors=(403, 404, 409),
+    response_model=DocumentOut,
+    responses=errors(403, 404, 409),
 )
-async def trash_document(call: Call) -> DocumentOut:
+async def trash_document(call: SignedInCall, document_id: str) -> DocumentOut:
     """Editors and owners. Whoever has it open is disconnected (4404) until it is restored."""
     return await _move(call, to_trash=True)
 
 
-@api.operation(
-    "POST",
+@router.post(
     "/api/documents/{document_id}/restore",
     summary="Take a document out of the trash",
-    tag="documents",
-    response=DocumentOut,
-    errors=(403, 404, 409),
+    response_model=DocumentOut,
+    responses=errors(403, 404, 409),
 )
-async def restore_document(call: Call) -> DocumentOut:
+async def restore_document(call: SignedInCall, document_id: str) -> DocumentOut:
     """Editors and owners."""
     return await _move(call, to_trash=False)
 
 
-@api.operation(
-    "DELETE",
+@router.delete(
     "/api/documents/{document_id}",
     summary="Delete a document for good",
-    tag="documents",
-    status=204,
-    errors=(403, 404),
+    response_model=None,
+    status_code=204,
+    responses=errors(403, 404),
 )
-async def delete_document_for_good(call: Call) -> None:
+async def delete_document_for_good(call: SignedInCall, document_id: str) -> None:
     """Owners only. Its content is deleted from the store; it cannot be restored."""
     assert call.signed_in is not None
     async with call.services.database.transaction() as connection:
-        document, _, role = await load_document(connection, call.path["document_id"], call.user_id)
+        document, _, role = await load_document(connection, document_id, call.user_id)
         require_role(role, Role.OWNER, "delete documents for good")
         await delete_document(connection, document.id)
         entry = await record(
@@ -288,23 +278,20 @@ async def delete_document_for_good(call: Call) -> None:
     await drop_documents(call.services, [document.id], "the document was deleted")
 
 
-@api.operation(
-    "GET",
+@router.get(
     "/api/documents/{document_id}/export",
     summary="The document's current content as Markdown or HTML",
-    tag="documents",
-    query=ExportQuery,
-    errors=(403, 404),
-    media_types=("text/markdown", "text/html"),
+    response_model=None,
+    response_class=Response,
+    responses=errors(403, 404) | also_answers("text/markdown", "text/html"),
 )
-async def export_document(call: Call) -> Response:
+async def export_document(
+    call: SignedInCall, document_id: str, query: Annotated[ExportQuery, Query()]
+) -> Response:
     """Whoever may read the document. Renders what is committed at the time of the call, as
     a file to save (``Content-Disposition: attachment``) that a browser may not run."""
-    query = call.query(ExportQuery)
     async with call.services.database.transaction() as connection:
-        document, workspace, role = await load_document(
-            connection, call.path["document_id"], call.user_id
-        )
+        document, workspace, role = await load_document(connection, document_id, call.user_id)
     require_readable_document(document, workspace, role)
     content = await committed_content(call.services, document.id)
     if query.format == "html":

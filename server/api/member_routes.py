@@ -8,15 +8,18 @@ documents let them do; a removal disconnects them (4403).
 
 from __future__ import annotations
 
+from typing import Annotated
+
+from fastapi import Query
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from server.api.activity import push, record
 from server.api.common import load_workspace, require_role
+from server.api.dependencies import SignedInCall
 from server.api.errors import conflict, not_found
-from server.api.framework import Call
 from server.api.models import MemberAdd, MemberOut, MemberPage, MemberPatch, PageQuery
 from server.api.paging import decode_cursor, split_page
-from server.api.registry import api
+from server.api.routing import api_router, errors
 from server.channel import CloseCode
 from server.permissions import Role
 from storage.catalog import document_ids
@@ -32,6 +35,8 @@ from storage.workspaces import (
     list_members,
     update_member_role,
 )
+
+router = api_router("members")
 
 __all__: list[str] = []
 
@@ -61,21 +66,17 @@ async def _keeps_an_owner(connection: AsyncConnection, member: MemberRecord, act
         )
 
 
-@api.operation(
-    "POST",
+@router.post(
     "/api/workspaces/{workspace_id}/members",
     summary="Add someone who has an account",
-    tag="members",
-    body=MemberAdd,
-    response=MemberOut,
-    status=201,
-    errors=(403, 404, 409),
+    response_model=MemberOut,
+    status_code=201,
+    responses=errors(403, 404, 409),
 )
-async def add_member(call: Call) -> MemberOut:
+async def add_member(call: SignedInCall, workspace_id: str, body: MemberAdd) -> MemberOut:
     """Owners only. For people without an account, create an invitation instead."""
-    body = call.body(MemberAdd)
     assert call.signed_in is not None
-    workspace_id = call.path["workspace_id"]
+    workspace_id = workspace_id
     try:
         async with call.services.database.transaction() as connection:
             _, role = await load_workspace(connection, workspace_id, call.user_id, lock=True)
@@ -104,25 +105,25 @@ async def add_member(call: Call) -> MemberOut:
     return _out(member)
 
 
-@api.operation(
-    "GET",
+@router.get(
     "/api/workspaces/{workspace_id}/members",
     summary="The members, by name",
-    tag="members",
-    query=PageQuery,
-    response=MemberPage,
-    errors=(400, 403, 404),
+    response_model=MemberPage,
+    responses=errors(400, 403, 404),
 )
-async def list_workspace_members(call: Call) -> MemberPage:
+async def list_workspace_members(
+    call: SignedInCall,
+    workspace_id: str,
+    query: Annotated[PageQuery, Query()],
+) -> MemberPage:
     """Members only (any role)."""
-    query = call.query(PageQuery)
     after = decode_cursor(query.cursor, str, str)
     async with call.services.database.transaction() as connection:
-        _, role = await load_workspace(connection, call.path["workspace_id"], call.user_id)
+        _, role = await load_workspace(connection, workspace_id, call.user_id)
         require_role(role, Role.VIEWER, "see the members")
         rows = await list_members(
             connection,
-            call.path["workspace_id"],
+            workspace_id,
             limit=query.limit + 1,
             after=None if after is None else (str(after[0]), str(after[1])),
         )
@@ -130,20 +131,18 @@ async def list_workspace_members(call: Call) -> MemberPage:
     return MemberPage(items=[_out(row) for row in page], next_cursor=cursor)
 
 
-@api.operation(
-    "PATCH",
+@router.patch(
     "/api/workspaces/{workspace_id}/members/{user_id}",
     summary="Change a member's role",
-    tag="members",
-    body=MemberPatch,
-    response=MemberOut,
-    errors=(403, 404, 409),
+    response_model=MemberOut,
+    responses=errors(403, 404, 409),
 )
-async def change_member_role(call: Call) -> MemberOut:
+async def change_member_role(
+    call: SignedInCall, workspace_id: str, user_id: str, body: MemberPatch
+) -> MemberOut:
     """Owners only; takes effect on the member's open connections at once."""
-    body = call.body(MemberPatch)
     assert call.signed_in is not None
-    workspace_id, user_id = call.path["workspace_id"], call.path["user_id"]
+    workspace_id, user_id = workspace_id, user_id
     async with call.services.database.transaction() as connection:
         _, role = await load_workspace(connection, workspace_id, call.user_id, lock=True)
         require_role(role, Role.OWNER, "change roles")
@@ -172,19 +171,18 @@ async def change_member_role(call: Call) -> MemberOut:
     return _out(updated)
 
 
-@api.operation(
-    "DELETE",
+@router.delete(
     "/api/workspaces/{workspace_id}/members/{user_id}",
     summary="Remove a member, or leave",
-    tag="members",
-    status=204,
-    errors=(403, 404, 409),
+    response_model=None,
+    status_code=204,
+    responses=errors(403, 404, 409),
 )
-async def remove_member(call: Call) -> None:
+async def remove_member(call: SignedInCall, workspace_id: str, user_id: str) -> None:
     """Owners remove anyone; every member may remove themselves (leave). Their open
     connections to the workspace's documents are closed (4403)."""
     assert call.signed_in is not None
-    workspace_id, user_id = call.path["workspace_id"], call.path["user_id"]
+    workspace_id, user_id = workspace_id, user_id
     async with call.services.database.transaction() as connection:
         _, role = await load_workspace(connection, workspace_id, call.user_id, lock=True)
         if user_id != call.user_id:

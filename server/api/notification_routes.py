@@ -12,10 +12,14 @@ their own notifications.
 
 from __future__ import annotations
 
+from typing import Annotated
+
+from fastapi import Query
+
+from server.api.dependencies import SignedInCall
 from server.api.errors import not_found
-from server.api.framework import Call
 from server.api.paging import decode_cursor, split_page
-from server.api.registry import api
+from server.api.routing import api_router, errors
 from server.api.thread_models import (
     NotificationListQuery,
     NotificationOut,
@@ -32,22 +36,23 @@ from storage.notifications import (
     mark_read,
 )
 
+router = api_router("notifications")
+
 _MAX_ID = 2**63 - 1
 
 
-@api.operation(
-    "GET",
+@router.get(
     "/api/notifications",
     summary="Your notifications, newest first",
-    tag="notifications",
-    query=NotificationListQuery,
-    response=NotificationPage,
-    errors=(400,),
+    response_model=NotificationPage,
+    responses=errors(400),
 )
-async def list_my_notifications(call: Call) -> NotificationPage:
+async def list_my_notifications(
+    call: SignedInCall,
+    query: Annotated[NotificationListQuery, Query()],
+) -> NotificationPage:
     """``?unread=true``: only those not read yet. Those of workspaces you have left are not
     listed."""
-    query = call.query(NotificationListQuery)
     before = decode_cursor(query.cursor, int)
     async with call.services.database.transaction() as connection:
         rows = await list_notifications(
@@ -61,47 +66,42 @@ async def list_my_notifications(call: Call) -> NotificationPage:
     return NotificationPage(items=[notification_out(row) for row in page], next_cursor=cursor)
 
 
-@api.operation(
-    "GET",
+@router.get(
     "/api/notifications/unread-count",
     summary="How many of your notifications are unread",
-    tag="notifications",
-    response=UnreadCount,
+    response_model=UnreadCount,
 )
-async def count_my_unread_notifications(call: Call) -> UnreadCount:
+async def count_my_unread_notifications(call: SignedInCall) -> UnreadCount:
     async with call.services.database.transaction() as connection:
         return UnreadCount(unread=await count_unread(connection, call.user_id))
 
 
-@api.operation(
-    "POST",
+@router.post(
     "/api/notifications/{notification_id}/read",
     summary="Mark one of your notifications read",
-    tag="notifications",
-    response=NotificationOut,
-    errors=(404,),
+    response_model=NotificationOut,
+    responses=errors(404),
 )
-async def read_notification(call: Call) -> NotificationOut:
+async def read_notification(call: SignedInCall, notification_id: str) -> NotificationOut:
     """Only your own (404 for anyone else's). Marking a read one again changes nothing."""
-    raw = call.path["notification_id"]
-    notification_id = int(raw) if raw.isascii() and raw.isdigit() else None
-    if notification_id is None or notification_id > _MAX_ID:
-        raise not_found(f"no notification {raw}")
+    number = (
+        int(notification_id) if notification_id.isascii() and notification_id.isdigit() else None
+    )
+    if number is None or number > _MAX_ID:
+        raise not_found(f"no notification {notification_id}")
     async with call.services.database.transaction() as connection:
-        record = await mark_read(connection, call.user_id, notification_id, utcnow())
+        record = await mark_read(connection, call.user_id, number, utcnow())
     if record is None:
-        raise not_found(f"no notification {raw}")
+        raise not_found(f"no notification {notification_id}")
     return notification_out(record)
 
 
-@api.operation(
-    "POST",
+@router.post(
     "/api/notifications/read-all",
     summary="Mark all your notifications read",
-    tag="notifications",
-    response=ReadAllOut,
+    response_model=ReadAllOut,
 )
-async def read_all_notifications(call: Call) -> ReadAllOut:
+async def read_all_notifications(call: SignedInCall) -> ReadAllOut:
     async with call.services.database.transaction() as connection:
         marked = await mark_all_read(connection, call.user_id, utcnow())
     return ReadAllOut(marked=marked)

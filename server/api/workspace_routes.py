@@ -6,6 +6,10 @@ published documents). Whoever creates one is its first owner.
 
 from __future__ import annotations
 
+from typing import Annotated
+
+from fastapi import Query
+
 from server.accounts import new_id
 from server.api.common import (
     load_workspace,
@@ -13,7 +17,7 @@ from server.api.common import (
     require_role,
     workspace_out,
 )
-from server.api.framework import Call
+from server.api.dependencies import SignedInCall
 from server.api.models import (
     WorkspaceCreate,
     WorkspaceListQuery,
@@ -22,8 +26,8 @@ from server.api.models import (
     WorkspacePatch,
 )
 from server.api.paging import decode_cursor, split_page
-from server.api.registry import api
 from server.api.removal import drop_documents
+from server.api.routing import api_router, errors
 from server.permissions import Role
 from storage.catalog import document_ids
 from storage.clock import utcnow
@@ -34,18 +38,16 @@ from storage.workspaces import (
     update_workspace,
 )
 
+router = api_router("workspaces")
 
-@api.operation(
-    "POST",
+
+@router.post(
     "/api/workspaces",
     summary="Create a workspace; you become its owner",
-    tag="workspaces",
-    body=WorkspaceCreate,
-    response=WorkspaceOut,
-    status=201,
+    response_model=WorkspaceOut,
+    status_code=201,
 )
-async def create_workspace(call: Call) -> WorkspaceOut:
-    body = call.body(WorkspaceCreate)
+async def create_workspace(call: SignedInCall, body: WorkspaceCreate) -> WorkspaceOut:
     async with call.services.database.transaction() as connection:
         workspace = await insert_workspace(
             connection,
@@ -59,19 +61,18 @@ async def create_workspace(call: Call) -> WorkspaceOut:
     return workspace_out(workspace, Role.OWNER.value)
 
 
-@api.operation(
-    "GET",
+@router.get(
     "/api/workspaces",
     summary="Your workspaces, or every public one",
-    tag="workspaces",
-    query=WorkspaceListQuery,
-    response=WorkspacePage,
-    errors=(400,),
+    response_model=WorkspacePage,
+    responses=errors(400),
 )
-async def list_my_workspaces(call: Call) -> WorkspacePage:
+async def list_my_workspaces(
+    call: SignedInCall,
+    query: Annotated[WorkspaceListQuery, Query()],
+) -> WorkspacePage:
     """By name. ``scope=public`` lists every public workspace, with your role where you are a
     member."""
-    query = call.query(WorkspaceListQuery)
     after = decode_cursor(query.cursor, str, str)
     async with call.services.database.transaction() as connection:
         rows = await list_workspaces(
@@ -87,40 +88,35 @@ async def list_my_workspaces(call: Call) -> WorkspacePage:
     )
 
 
-@api.operation(
-    "GET",
+@router.get(
     "/api/workspaces/{workspace_id}",
     summary="A workspace",
-    tag="workspaces",
-    response=WorkspaceOut,
-    errors=(403, 404),
+    response_model=WorkspaceOut,
+    responses=errors(403, 404),
 )
-async def get_workspace(call: Call) -> WorkspaceOut:
+async def get_workspace(call: SignedInCall, workspace_id: str) -> WorkspaceOut:
     """Members; and every signed-in user for a public workspace."""
     async with call.services.database.transaction() as connection:
-        workspace, role = await load_workspace(connection, call.path["workspace_id"], call.user_id)
+        workspace, role = await load_workspace(connection, workspace_id, call.user_id)
     require_readable_workspace(workspace, role)
     return workspace_out(workspace, role)
 
 
-@api.operation(
-    "PATCH",
+@router.patch(
     "/api/workspaces/{workspace_id}",
     summary="Rename, describe, or change visibility",
-    tag="workspaces",
-    body=WorkspacePatch,
-    response=WorkspaceOut,
-    errors=(403, 404),
+    response_model=WorkspaceOut,
+    responses=errors(403, 404),
 )
-async def patch_workspace(call: Call) -> WorkspaceOut:
+async def patch_workspace(
+    call: SignedInCall, workspace_id: str, body: WorkspacePatch
+) -> WorkspaceOut:
     """Owners only. Only the fields sent change."""
-    values = call.body(WorkspacePatch).changes()
+    values = body.changes()
     async with call.services.database.transaction() as connection:
-        _, role = await load_workspace(
-            connection, call.path["workspace_id"], call.user_id, lock=True
-        )
+        _, role = await load_workspace(connection, workspace_id, call.user_id, lock=True)
         require_role(role, Role.OWNER, "change the workspace")
-        workspace = await update_workspace(connection, call.path["workspace_id"], values, utcnow())
+        workspace = await update_workspace(connection, workspace_id, values, utcnow())
     assert workspace is not None
     if "visibility" in values:
         # Readers of published documents may have lost (or gained) their access.
@@ -128,22 +124,19 @@ async def patch_workspace(call: Call) -> WorkspaceOut:
     return workspace_out(workspace, role)
 
 
-@api.operation(
-    "DELETE",
+@router.delete(
     "/api/workspaces/{workspace_id}",
     summary="Delete a workspace with all its documents",
-    tag="workspaces",
-    status=204,
-    errors=(403, 404),
+    response_model=None,
+    status_code=204,
+    responses=errors(403, 404),
 )
-async def remove_workspace(call: Call) -> None:
+async def remove_workspace(call: SignedInCall, workspace_id: str) -> None:
     """Owners only. Its documents' content is deleted too, for good; whoever has one open is
     disconnected (4404)."""
     async with call.services.database.transaction() as connection:
-        _, role = await load_workspace(
-            connection, call.path["workspace_id"], call.user_id, lock=True
-        )
+        _, role = await load_workspace(connection, workspace_id, call.user_id, lock=True)
         require_role(role, Role.OWNER, "delete the workspace")
-        ids = await document_ids(connection, call.path["workspace_id"])
-        await delete_workspace(connection, call.path["workspace_id"])
+        ids = await document_ids(connection, workspace_id)
+        await delete_workspace(connection, workspace_id)
     await drop_documents(call.services, ids, "the workspace was deleted")
