@@ -17,9 +17,8 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from server.accounts import AccountAuthenticator, Passwords, Tokens, presents_credential
 from server.admission import Admission, send_http_refusal
-from server.api import EXCEPTION_HANDLERS, ApiServices, api_routes
 from server.api.errors import error_response
-from server.api.versioning import save_checkpoint
+from server.api.routes import EXCEPTION_HANDLERS, api_routes
 from server.auth import Authenticator, allow_guests
 from server.broker import Broker, MemoryBroker, RedisBroker
 from server.config import Settings
@@ -30,6 +29,8 @@ from server.presence import PresenceLimits
 from server.room import RoomServices
 from server.rooms import RoomManager
 from server.security_headers import SecurityHeaders
+from server.services.context import ApiServices
+from server.services.versions import Checkpointer
 from server.token_purge import TokenPurger
 from server.webapp import app_routes
 from server.websocket import SOCKET_PREFIX, Hub, websocket_endpoint
@@ -156,11 +157,8 @@ def create_app(
                 broker = redis
             app.state.broker = broker
 
-            async def checkpoint(document_id: str) -> None:
-                api: ApiServices | None = getattr(app.state, "api", None)
-                if api is not None:
-                    await save_checkpoint(api, document_id)
-
+            # Anonymous mode has no workspace documents, hence no versions.
+            checkpoints = None if database is None or settings.anonymous else Checkpointer(database)
             services = RoomServices(
                 store=active,
                 broker=broker,
@@ -179,9 +177,8 @@ def create_app(
                     services,
                     grace_seconds=settings.room_grace_seconds,
                     presence_timeout=settings.presence_timeout_seconds,
-                    checkpoint=checkpoint,
-                    # Anonymous mode has no workspace documents, hence no versions.
-                    checkpoint_after=0 if settings.anonymous else settings.checkpoint_after,
+                    checkpoints=checkpoints,
+                    checkpoint_after=settings.checkpoint_after,
                 )
             )
             gate = authenticate

@@ -11,17 +11,18 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from types import TracebackType
 
 from crdt import CollabError
 from crdt.document import load_stored
 from server.channel import CloseCode
+from server.checkpoints import Checkpoints
 from server.connection import Connection
 from server.room import Room, RoomServices, RoomState
 from storage.errors import StorageError
 
-__all__ = ["Checkpoint", "RoomManager", "ShuttingDown"]
+__all__ = ["RoomManager", "ShuttingDown"]
 
 logger = logging.getLogger("gess.rooms")
 
@@ -33,7 +34,6 @@ SILENCE_SECONDS = 3 * HEARTBEAT_SECONDS
 SHUTDOWN_CHECKPOINT_SECONDS = 10.0
 """The longest the checkpoints of a shutdown may take together."""
 
-Checkpoint = Callable[[str], Awaitable[None]]
 """Saves an automatic version of a document from what the store has committed."""
 
 
@@ -52,8 +52,8 @@ class RoomManager:
         services: the store, broker and metrics every room uses.
         grace_seconds: how long an idle room stays loaded (a reconnecting client finds it warm).
         presence_timeout: how long presence relayed from another node lives unless renewed.
-        checkpoint: saves an automatic version of a document (None: no checkpoints).
-        checkpoint_after: seconds of quiet after a commit before ``checkpoint`` runs
+        checkpoints: saves automatic versions of documents (None: no checkpoints).
+        checkpoint_after: seconds of quiet after a commit before a checkpoint is saved
             (``0``: no checkpoints).
     """
 
@@ -63,7 +63,7 @@ class RoomManager:
         *,
         grace_seconds: float = 5.0,
         presence_timeout: float = 30.0,
-        checkpoint: Checkpoint | None = None,
+        checkpoints: Checkpoints | None = None,
         checkpoint_after: float = 0.0,
     ) -> None:
         self._services = services
@@ -77,7 +77,7 @@ class RoomManager:
         self._task_group: asyncio.TaskGroup | None = None
         self._shutting_down = False
         self._sweeper_stop = asyncio.Event()
-        self._checkpoint = checkpoint if checkpoint_after > 0 else None
+        self._checkpoints = checkpoints if checkpoint_after > 0 else None
         self._checkpoint_after = checkpoint_after
         self._checkpointing: set[str] = set()
         self._borrowed: dict[str, int] = {}
@@ -251,7 +251,7 @@ class RoomManager:
                 if beat:
                     room.heartbeat(silence=SILENCE_SECONDS)
                 if (
-                    self._checkpoint is not None
+                    self._checkpoints is not None
                     and room.edited
                     and room.last_commit is not None
                     and now - room.last_commit >= self._checkpoint_after
@@ -272,7 +272,7 @@ class RoomManager:
 
     def _start_checkpoint(self, room: Room) -> None:
         """Checkpoint the room's edits so far in the background (once at a time per document)."""
-        if self._checkpoint is None or room.document_id in self._checkpointing:
+        if self._checkpoints is None or room.document_id in self._checkpointing:
             return
         room.edited = False
         self._checkpointing.add(room.document_id)
@@ -280,9 +280,12 @@ class RoomManager:
         self._task_group.create_task(self._run_checkpoint(room.document_id))
 
     async def _run_checkpoint(self, document_id: str) -> None:
-        assert self._checkpoint is not None
+        assert self._checkpoints is not None
         try:
-            await self._checkpoint(document_id)
+            event = await self._checkpoints.save_checkpoint(document_id)
+            room = self._rooms.get(document_id)
+            if event is not None and room is not None:
+                room.send_event(event, members_only=True)
         except Exception:
             # A checkpoint is a convenience: the edits are committed either way. Never let
             # it take the manager's task group down.
@@ -301,7 +304,7 @@ class RoomManager:
         edited = [
             r.document_id for r in rooms if r.edited and r.document_id not in self._checkpointing
         ]
-        if self._checkpoint is not None and edited:
+        if self._checkpoints is not None and edited:
             for room in rooms:
                 room.edited = False
             try:

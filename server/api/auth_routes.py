@@ -15,11 +15,9 @@ from fastapi import Query
 from starlette.responses import JSONResponse, Response
 
 from server.accounts import CSRF_COOKIE, SESSION_COOKIE, new_id
-from server.api.activity import push
 from server.api.common import user_out
 from server.api.dependencies import Call, PublicCall, SignedInCall
 from server.api.errors import ApiError, conflict, forbidden, not_found, unauthenticated
-from server.api.invitations import accept_invitation, usable_invitation
 from server.api.models import (
     LoginIn,
     PageQuery,
@@ -36,6 +34,8 @@ from server.api.paging import decode_cursor, split_page
 from server.api.routing import api_router, errors
 from server.email_address import lookup_forms
 from server.login_throttle import Throttled
+from server.services.activity import push
+from server.services.invitations import accept_invitation, usable_invitation
 from storage.catalog import ActivityRecord
 from storage.clock import utcnow
 from storage.errors import Conflict

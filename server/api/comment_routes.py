@@ -14,7 +14,6 @@ from server.accounts import new_id
 from server.api.common import require_role
 from server.api.dependencies import Call, SignedInCall
 from server.api.errors import conflict, forbidden, not_found
-from server.api.mentions import notify_mentions
 from server.api.routing import api_router, errors
 from server.api.thread_models import (
     CommentCreate,
@@ -32,6 +31,7 @@ from server.api.threads import (
     serve_threads,
 )
 from server.permissions import Role
+from server.services.mentions import notify_mentions
 from storage.clock import utcnow
 from storage.comments import (
     CommentRecord,

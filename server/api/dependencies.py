@@ -24,7 +24,7 @@ from server.accounts import (
 )
 from server.api.errors import ApiError, unauthenticated
 from server.api.paging import storable
-from server.api.services import ApiServices
+from server.services.context import ApiServices
 
 __all__ = ["Call", "PublicCall", "SignedInCall", "public", "signed_in"]
 

@@ -15,7 +15,6 @@ from starlette.responses import Response
 from content import build_template
 from crdt import to_html, to_markdown
 from server.accounts import new_id
-from server.api.activity import push, record
 from server.api.common import (
     document_out,
     load_document,
@@ -24,7 +23,6 @@ from server.api.common import (
     require_readable_workspace,
     require_role,
 )
-from server.api.content import committed_content
 from server.api.dependencies import Call, SignedInCall
 from server.api.downloads import download
 from server.api.errors import conflict
@@ -37,10 +35,12 @@ from server.api.models import (
     ExportQuery,
 )
 from server.api.paging import decode_cursor, split_page
-from server.api.removal import drop_documents
 from server.api.routing import also_answers, api_router, errors
 from server.channel import CloseCode
 from server.permissions import Role
+from server.services.activity import push, record
+from server.services.content import committed_content
+from server.services.removal import drop_documents
 from storage.catalog import (
     ActivityRecord,
     delete_document,

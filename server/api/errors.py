@@ -18,6 +18,16 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Match, Route
 
 from server.api.fields import INVALID_EMAIL
+from server.services.errors import (
+    STATUS_CODES,
+    ApiError,
+    bad_request,
+    conflict,
+    forbidden,
+    not_found,
+    unauthenticated,
+    unprocessable,
+)
 from storage.errors import StorageError
 
 __all__ = [
@@ -45,42 +55,6 @@ _Handler = Callable[[Request, Exception], Coroutine[Any, Any, Response]]
 BODY_ERROR = "gess.body_error"
 """The request scope's key for a body refused before validation (:mod:`server.api.routing`)."""
 
-STATUS_CODES: Mapping[int, tuple[str, str]] = {
-    400: ("bad_request", "The request is malformed"),
-    401: ("unauthenticated", "Not signed in, or the token is unknown, revoked or expired"),
-    403: ("forbidden", "Signed in, but not allowed to do this"),
-    404: ("not_found", "No such resource, or not visible to you"),
-    405: ("method_not_allowed", "This path does not take this method"),
-    409: ("conflict", "The request conflicts with the current state"),
-    413: ("too_large", "The request body is too large"),
-    422: ("validation_failed", "The request body or query is invalid"),
-    429: ("too_many_attempts", "Too many attempts: wait the seconds Retry-After says"),
-    500: ("internal", "The server failed"),
-    503: ("unavailable", "The database is unavailable; try again"),
-}
-"""Default error code and description of each status the API answers with."""
-
-
-class ApiError(Exception):
-    """An error response: status, a stable machine-readable code, and a readable message."""
-
-    def __init__(
-        self,
-        status: int,
-        message: str,
-        *,
-        code: str | None = None,
-        headers: Mapping[str, str] | None = None,
-    ) -> None:
-        super().__init__(message)
-        self.status = status
-        self.code = code or STATUS_CODES.get(status, ("error", ""))[0]
-        self.message = message
-        self.headers = dict(headers or {})
-
-    def response(self) -> Response:
-        return error_response(self.status, self.code, self.message, self.headers)
-
 
 def error_response(
     status: int, code: str, message: str, headers: Mapping[str, str] | None = None
@@ -88,32 +62,6 @@ def error_response(
     return JSONResponse(
         {"error": {"code": code, "message": message}}, status_code=status, headers=headers
     )
-
-
-def bad_request(message: str, code: str = "bad_request") -> ApiError:
-    return ApiError(400, message, code=code)
-
-
-def unauthenticated(message: str = "sign in first") -> ApiError:
-    return ApiError(
-        401, message, code="unauthenticated", headers={"WWW-Authenticate": 'Bearer realm="gess"'}
-    )
-
-
-def forbidden(message: str, code: str = "forbidden") -> ApiError:
-    return ApiError(403, message, code=code)
-
-
-def not_found(message: str) -> ApiError:
-    return ApiError(404, message, code="not_found")
-
-
-def conflict(message: str, code: str = "conflict") -> ApiError:
-    return ApiError(409, message, code=code)
-
-
-def unprocessable(message: str) -> ApiError:
-    return ApiError(422, message, code="validation_failed")
 
 
 async def http_exception_handler(request: Request, exc: Exception) -> Response:
@@ -144,7 +92,7 @@ def _allowed(request: Request) -> set[str]:
 
 async def api_error_handler(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, ApiError)
-    return exc.response()
+    return error_response(exc.status, exc.code, exc.message, exc.headers)
 
 
 async def storage_error_handler(request: Request, exc: Exception) -> Response:
@@ -166,7 +114,7 @@ async def validation_error_handler(request: Request, exc: Exception) -> Response
         return _invalid("query", query)
     refused = request.scope.get(BODY_ERROR)
     if isinstance(refused, ApiError):
-        return refused.response()
+        return error_response(refused.status, refused.code, refused.message, refused.headers)
     for error in errors:
         if error["type"] == INVALID_EMAIL:
             location = ".".join(str(part) for part in error["loc"][1:])

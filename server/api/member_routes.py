@@ -13,7 +13,6 @@ from typing import Annotated
 from fastapi import Query
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from server.api.activity import push, record
 from server.api.common import load_workspace, require_role
 from server.api.dependencies import SignedInCall
 from server.api.errors import conflict, not_found
@@ -22,6 +21,7 @@ from server.api.paging import decode_cursor, split_page
 from server.api.routing import api_router, errors
 from server.channel import CloseCode
 from server.permissions import Role
+from server.services.activity import push, record
 from storage.catalog import document_ids
 from storage.clock import utcnow
 from storage.errors import Conflict

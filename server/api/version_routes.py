@@ -17,9 +17,7 @@ from starlette.responses import Response
 
 from crdt import Document, DocumentTooLarge, to_html, to_markdown
 from crdt.blocks import Block, blocks, diff_blocks
-from server.api.activity import push, record
 from server.api.common import load_document, require_role
-from server.api.content import build_document, committed_content
 from server.api.dependencies import Call, SignedInCall
 from server.api.downloads import download
 from server.api.errors import ApiError, conflict, not_found
@@ -39,14 +37,16 @@ from server.api.version_models import (
     VersionPage,
     VersionQuery,
 )
-from server.api.versioning import (
+from server.permissions import Role
+from server.rooms import ShuttingDown
+from server.services.activity import push, record
+from server.services.content import build_document, committed_content
+from server.services.versions import (
     restore,
     save_version,
     send_version_event,
     version_out,
 )
-from server.permissions import Role
-from server.rooms import ShuttingDown
 from storage.catalog import DocumentRecord
 from storage.history import EditSession, edit_history
 from storage.versions import VersionRecord, get_version, list_versions
@@ -93,7 +93,11 @@ async def create_version(call: SignedInCall, document_id: str, body: VersionCrea
     if document.trashed:
         raise conflict("the document is in the trash", code="trash_state")
     version = await save_version(
-        call.services, document.id, name=body.name, kind="manual", author=call.signed_in.user
+        call.services.database,
+        document.id,
+        name=body.name,
+        kind="manual",
+        author=call.signed_in.user,
     )
     async with call.services.database.transaction() as connection:
         entry = await record(

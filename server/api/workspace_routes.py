@@ -26,9 +26,9 @@ from server.api.models import (
     WorkspacePatch,
 )
 from server.api.paging import decode_cursor, split_page
-from server.api.removal import drop_documents
 from server.api.routing import api_router, errors
 from server.permissions import Role
+from server.services.removal import drop_documents
 from storage.catalog import document_ids
 from storage.clock import utcnow
 from storage.workspaces import (

@@ -1,4 +1,4 @@
-"""The activity feed of a workspace: recorded with the change it describes, in the same
+"""The activity service: the feed of a workspace, recorded with the change it describes, in the same
 transaction, then pushed live to the members who have one of its documents open.
 
 Verbs: ``document.created``, ``document.renamed``, ``document.published``,
@@ -16,24 +16,15 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from typing import Annotated
 
-from fastapi import Query
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from server.api.common import load_workspace, require_role
-from server.api.dependencies import SignedInCall
-from server.api.models import ActivityOut, ActivityPage, PageQuery
-from server.api.paging import decode_cursor, split_page
-from server.api.routing import api_router, errors
-from server.api.services import ApiServices
-from server.permissions import Role
-from storage.catalog import ActivityRecord, document_ids, insert_activity, list_activity
+from server.api.models import ActivityOut
+from server.services.context import ApiServices
+from storage.catalog import ActivityRecord, document_ids, insert_activity
 from storage.clock import utcnow
 from storage.errors import StorageError
 from storage.people import UserRecord
-
-router = api_router("activity")
 
 __all__ = ["activity_out", "push", "record"]
 
@@ -108,29 +99,3 @@ async def push(services: ApiServices, entries: list[ActivityRecord]) -> None:
                 "activity": activity_out(entry).model_dump(mode="json"),
             }
             services.live.send_event(ids, event)
-
-
-@router.get(
-    "/api/workspaces/{workspace_id}/activity",
-    summary="The workspace's activity, newest first",
-    response_model=ActivityPage,
-    responses=errors(400, 403, 404),
-)
-async def list_workspace_activity(
-    call: SignedInCall,
-    workspace_id: str,
-    query: Annotated[PageQuery, Query()],
-) -> ActivityPage:
-    """Members only (any role)."""
-    before = decode_cursor(query.cursor, int)
-    async with call.services.database.transaction() as connection:
-        _, role = await load_workspace(connection, workspace_id, call.user_id)
-        require_role(role, Role.VIEWER, "read the activity")
-        rows = await list_activity(
-            connection,
-            workspace_id,
-            limit=query.limit + 1,
-            before=None if before is None else int(before[0]),
-        )
-    page, cursor = split_page(rows, query.limit, lambda entry: (entry.id,))
-    return ActivityPage(items=[activity_out(entry) for entry in page], next_cursor=cursor)
