@@ -23,8 +23,8 @@ from server.auth import Authenticator, allow_guests
 from server.broker import Broker, MemoryBroker, RedisBroker
 from server.config import Settings
 from server.listener import ConnectionGuard, connection_cap
+from server.live import LiveAccess
 from server.metrics import Metrics
-from server.permissions import LiveAccess
 from server.presence import PresenceLimits
 from server.room import RoomServices
 from server.rooms import RoomManager

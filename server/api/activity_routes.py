@@ -1,4 +1,4 @@
-"""The activity feed of a workspace, newest first (the service: :mod:`server.services.activity`)."""
+"""The activity feed of a workspace over HTTP (the rules: :mod:`server.services.activity`)."""
 
 from __future__ import annotations
 
@@ -6,14 +6,11 @@ from typing import Annotated
 
 from fastapi import Query
 
-from server.api.common import load_workspace, require_role
 from server.api.dependencies import SignedInCall
 from server.api.models import ActivityPage, PageQuery
-from server.api.paging import decode_cursor, split_page
 from server.api.routing import api_router, errors
-from server.permissions import Role
+from server.services import activity
 from server.services.activity import activity_out
-from storage.catalog import list_activity
 
 router = api_router("activity")
 
@@ -30,15 +27,9 @@ async def list_workspace_activity(
     query: Annotated[PageQuery, Query()],
 ) -> ActivityPage:
     """Members only (any role)."""
-    before = decode_cursor(query.cursor, int)
-    async with call.services.database.transaction() as connection:
-        _, role = await load_workspace(connection, workspace_id, call.user_id)
-        require_role(role, Role.VIEWER, "read the activity")
-        rows = await list_activity(
-            connection,
-            workspace_id,
-            limit=query.limit + 1,
-            before=None if before is None else int(before[0]),
-        )
-    page, cursor = split_page(rows, query.limit, lambda entry: (entry.id,))
-    return ActivityPage(items=[activity_out(entry) for entry in page], next_cursor=cursor)
+    page = await activity.list_of(
+        call.services, workspace_id, call.user_id, limit=query.limit, cursor=query.cursor
+    )
+    return ActivityPage(
+        items=[activity_out(entry) for entry in page.items], next_cursor=page.next_cursor
+    )

@@ -30,12 +30,12 @@ from server.api.models import (
     TokenPage,
     UserOut,
 )
-from server.api.paging import decode_cursor, split_page
 from server.api.routing import api_router, errors
 from server.email_address import lookup_forms
 from server.login_throttle import Throttled
 from server.services.activity import push
 from server.services.invitations import accept_invitation, usable_invitation
+from server.services.paging import decode_cursor, split_page
 from storage.catalog import ActivityRecord
 from storage.clock import utcnow
 from storage.errors import Conflict

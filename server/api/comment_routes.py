@@ -11,7 +11,6 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from server.accounts import new_id
-from server.api.common import require_role
 from server.api.dependencies import Call, SignedInCall
 from server.api.errors import conflict, forbidden, not_found
 from server.api.routing import api_router, errors
@@ -31,6 +30,7 @@ from server.api.threads import (
     serve_threads,
 )
 from server.permissions import Role
+from server.services.access import require_role
 from server.services.mentions import notify_mentions
 from storage.clock import utcnow
 from storage.comments import (

@@ -23,8 +23,8 @@ from server.accounts import (
     same_origin,
 )
 from server.api.errors import ApiError, unauthenticated
-from server.api.paging import storable
 from server.services.context import ApiServices
+from server.services.paging import storable
 
 __all__ = ["Call", "PublicCall", "SignedInCall", "public", "signed_in"]
 

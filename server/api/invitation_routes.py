@@ -14,7 +14,7 @@ from typing import Annotated
 from fastapi import Query
 
 from server.accounts import new_id, new_secret, secret_hash
-from server.api.common import load_workspace, require_role, workspace_out
+from server.api.common import workspace_out
 from server.api.dependencies import PublicCall, SignedInCall
 from server.api.errors import not_found
 from server.api.models import (
@@ -26,11 +26,12 @@ from server.api.models import (
     InvitationPreview,
     PageQuery,
 )
-from server.api.paging import decode_cursor, split_page
 from server.api.routing import api_router, errors
 from server.permissions import Role
+from server.services.access import load_workspace, require_role
 from server.services.activity import push, record
 from server.services.invitations import accept_invitation, usable_invitation
+from server.services.paging import decode_cursor, split_page
 from storage.clock import utcnow
 from storage.workspaces import (
     InvitationRecord,

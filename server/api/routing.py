@@ -26,7 +26,7 @@ from starlette.types import Message
 
 from server.api.errors import BODY_ERROR, STATUS_CODES, ApiError
 from server.api.models import ErrorOut
-from server.api.paging import storable
+from server.services.paging import storable
 
 __all__ = [
     "MAX_BODY_BYTES",

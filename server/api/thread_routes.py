@@ -22,10 +22,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from crdt import Document
 from crdt.anchors import Anchor, AnchorError, quote
 from server.accounts import new_id
-from server.api.common import load_document, require_role
 from server.api.dependencies import Call, SignedInCall
 from server.api.errors import bad_request, conflict, forbidden, unprocessable
-from server.api.paging import decode_cursor, split_page
 from server.api.routing import api_router, errors
 from server.api.thread_models import (
     ThreadCreate,
@@ -37,9 +35,11 @@ from server.api.thread_models import (
 )
 from server.api.threads import ThreadContext, load_thread, may_delete, publish, serve_threads
 from server.permissions import Role
+from server.services.access import load_document, require_role
 from server.services.activity import push, record
 from server.services.content import committed_content
 from server.services.mentions import notify_mentions
+from server.services.paging import decode_cursor, split_page
 from storage.catalog import DocumentRecord
 from storage.clock import utcnow
 from storage.comments import (

@@ -17,12 +17,10 @@ from starlette.responses import Response
 
 from crdt import Document, DocumentTooLarge, to_html, to_markdown
 from crdt.blocks import Block, blocks, diff_blocks
-from server.api.common import load_document, require_role
 from server.api.dependencies import Call, SignedInCall
 from server.api.downloads import download
 from server.api.errors import ApiError, conflict, not_found
 from server.api.models import ActorOut, PageQuery
-from server.api.paging import decode_cursor, split_page
 from server.api.routing import also_answers, api_router, errors
 from server.api.version_models import (
     BlockOut,
@@ -39,8 +37,10 @@ from server.api.version_models import (
 )
 from server.permissions import Role
 from server.rooms import ShuttingDown
+from server.services.access import load_document, require_role
 from server.services.activity import push, record
 from server.services.content import build_document, committed_content
+from server.services.paging import decode_cursor, split_page
 from server.services.versions import (
     restore,
     save_version,

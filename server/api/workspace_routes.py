@@ -1,8 +1,5 @@
-"""Workspaces: create, list, read, change, delete.
-
-A workspace is private (members only) or public (every signed-in user may also read its
-published documents). Whoever creates one is its first owner.
-"""
+"""Workspaces over HTTP: create, list, read, change, delete (the rules:
+:mod:`server.services.workspaces`)."""
 
 from __future__ import annotations
 
@@ -10,13 +7,7 @@ from typing import Annotated
 
 from fastapi import Query
 
-from server.accounts import new_id
-from server.api.common import (
-    load_workspace,
-    require_readable_workspace,
-    require_role,
-    workspace_out,
-)
+from server.api.common import workspace_out
 from server.api.dependencies import SignedInCall
 from server.api.models import (
     WorkspaceCreate,
@@ -25,18 +16,8 @@ from server.api.models import (
     WorkspacePage,
     WorkspacePatch,
 )
-from server.api.paging import decode_cursor, split_page
 from server.api.routing import api_router, errors
-from server.permissions import Role
-from server.services.removal import drop_documents
-from storage.catalog import document_ids
-from storage.clock import utcnow
-from storage.workspaces import (
-    delete_workspace,
-    insert_workspace,
-    list_workspaces,
-    update_workspace,
-)
+from server.services import workspaces
 
 router = api_router("workspaces")
 
@@ -48,17 +29,14 @@ router = api_router("workspaces")
     status_code=201,
 )
 async def create_workspace(call: SignedInCall, body: WorkspaceCreate) -> WorkspaceOut:
-    async with call.services.database.transaction() as connection:
-        workspace = await insert_workspace(
-            connection,
-            workspace_id=new_id(),
-            name=body.name,
-            description=body.description,
-            visibility=body.visibility,
-            owner_id=call.user_id,
-            now=utcnow(),
-        )
-    return workspace_out(workspace, Role.OWNER.value)
+    found = await workspaces.create(
+        call.services,
+        call.user_id,
+        name=body.name,
+        description=body.description,
+        visibility=body.visibility,
+    )
+    return workspace_out(found.workspace, found.role)
 
 
 @router.get(
@@ -73,18 +51,16 @@ async def list_my_workspaces(
 ) -> WorkspacePage:
     """By name. ``scope=public`` lists every public workspace, with your role where you are a
     member."""
-    after = decode_cursor(query.cursor, str, str)
-    async with call.services.database.transaction() as connection:
-        rows = await list_workspaces(
-            connection,
-            call.user_id,
-            public=query.scope == "public",
-            limit=query.limit + 1,
-            after=None if after is None else (str(after[0]), str(after[1])),
-        )
-    page, cursor = split_page(rows, query.limit, lambda row: (row[0].name, row[0].id))
+    page = await workspaces.list_for(
+        call.services,
+        call.user_id,
+        public=query.scope == "public",
+        limit=query.limit,
+        cursor=query.cursor,
+    )
     return WorkspacePage(
-        items=[workspace_out(workspace, role) for workspace, role in page], next_cursor=cursor
+        items=[workspace_out(item.workspace, item.role) for item in page.items],
+        next_cursor=page.next_cursor,
     )
 
 
@@ -96,10 +72,8 @@ async def list_my_workspaces(
 )
 async def get_workspace(call: SignedInCall, workspace_id: str) -> WorkspaceOut:
     """Members; and every signed-in user for a public workspace."""
-    async with call.services.database.transaction() as connection:
-        workspace, role = await load_workspace(connection, workspace_id, call.user_id)
-    require_readable_workspace(workspace, role)
-    return workspace_out(workspace, role)
+    found = await workspaces.read(call.services, workspace_id, call.user_id)
+    return workspace_out(found.workspace, found.role)
 
 
 @router.patch(
@@ -112,16 +86,8 @@ async def patch_workspace(
     call: SignedInCall, workspace_id: str, body: WorkspacePatch
 ) -> WorkspaceOut:
     """Owners only. Only the fields sent change."""
-    values = body.changes()
-    async with call.services.database.transaction() as connection:
-        _, role = await load_workspace(connection, workspace_id, call.user_id, lock=True)
-        require_role(role, Role.OWNER, "change the workspace")
-        workspace = await update_workspace(connection, workspace_id, values, utcnow())
-    assert workspace is not None
-    if "visibility" in values:
-        # Readers of published documents may have lost (or gained) their access.
-        await call.services.live.recheck()
-    return workspace_out(workspace, role)
+    found = await workspaces.change(call.services, workspace_id, call.user_id, body.changes())
+    return workspace_out(found.workspace, found.role)
 
 
 @router.delete(
@@ -134,9 +100,4 @@ async def patch_workspace(
 async def remove_workspace(call: SignedInCall, workspace_id: str) -> None:
     """Owners only. Its documents' content is deleted too, for good; whoever has one open is
     disconnected (4404)."""
-    async with call.services.database.transaction() as connection:
-        _, role = await load_workspace(connection, workspace_id, call.user_id, lock=True)
-        require_role(role, Role.OWNER, "delete the workspace")
-        ids = await document_ids(connection, workspace_id)
-        await delete_workspace(connection, workspace_id)
-    await drop_documents(call.services, ids, "the workspace was deleted")
+    await workspaces.delete(call.services, workspace_id, call.user_id)

@@ -16,17 +16,21 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from server.api.models import ActivityOut
+from server.permissions import Role
+from server.services.access import load_workspace, require_role
 from server.services.context import ApiServices
-from storage.catalog import ActivityRecord, document_ids, insert_activity
+from server.services.paging import decode_cursor, split_page
+from storage.catalog import ActivityRecord, document_ids, insert_activity, list_activity
 from storage.clock import utcnow
 from storage.errors import StorageError
 from storage.people import UserRecord
 
-__all__ = ["activity_out", "push", "record"]
+__all__ = ["ActivityPage", "activity_out", "list_of", "push", "record"]
 
 logger = logging.getLogger("gess.activity")
 
@@ -99,3 +103,32 @@ async def push(services: ApiServices, entries: list[ActivityRecord]) -> None:
                 "activity": activity_out(entry).model_dump(mode="json"),
             }
             services.live.send_event(ids, event)
+
+
+@dataclass(frozen=True, slots=True)
+class ActivityPage:
+    items: list[ActivityRecord]
+    next_cursor: str | None
+
+
+async def list_of(
+    services: ApiServices, workspace_id: str, user_id: str, *, limit: int, cursor: str | None
+) -> ActivityPage:
+    """The workspace's feed, newest first (members only).
+
+    Raises:
+        ApiError: 400 for a cursor this list did not make; 404 no such workspace; 403 not a
+            member.
+    """
+    before = decode_cursor(cursor, int)
+    async with services.database.transaction() as connection:
+        _, role = await load_workspace(connection, workspace_id, user_id)
+        require_role(role, Role.VIEWER, "read the activity")
+        rows = await list_activity(
+            connection,
+            workspace_id,
+            limit=limit + 1,
+            before=None if before is None else int(before[0]),
+        )
+    page, next_cursor = split_page(rows, limit, lambda entry: (entry.id,))
+    return ActivityPage(page, next_cursor)
