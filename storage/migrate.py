@@ -12,22 +12,23 @@ import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import anyio
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from alembic.util import CommandError
 from sqlalchemy import text
 from sqlalchemy.engine import URL, Connection
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.pool import NullPool
 
-from storage.engine import create_engine, parse_database_url
+from storage.engine import create_engine, parse_database_url, snapshot_reader
 from storage.errors import StorageError
 
+if TYPE_CHECKING:
+    from alembic.config import Config
+
 __all__ = [
+    "HEAD_REVISION",
     "MIGRATIONS_DIR",
     "alembic_config",
     "current_revision",
@@ -44,6 +45,10 @@ _PG_LOCK_KEY = 0x1B39_D2F4_6C0A_7E51
 
 _LOCK_POLL_SECONDS = 0.05
 
+HEAD_REVISION = "0005"
+"""The newest migration shipped, as :func:`head_revision` finds it in the scripts; a test
+holds the two equal, so a new migration must update it."""
+
 
 def alembic_config(connection: Connection | None = None) -> Config:
     """An alembic configuration for the shipped migrations, built without an ini file.
@@ -51,6 +56,8 @@ def alembic_config(connection: Connection | None = None) -> Config:
     Args:
         connection: handed to ``env.py``, which runs the migrations on it.
     """
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     config.attributes["connection"] = connection
@@ -58,7 +65,9 @@ def alembic_config(connection: Connection | None = None) -> Config:
 
 
 def head_revision() -> str:
-    """The newest revision shipped with this code."""
+    """The newest revision shipped with this code, read from the migration scripts."""
+    from alembic.script import ScriptDirectory
+
     head = ScriptDirectory.from_config(alembic_config()).get_current_head()
     if head is None:
         raise StorageError("no migrations are shipped")
@@ -67,20 +76,23 @@ def head_revision() -> str:
 
 def current_revision(connection: Connection) -> str | None:
     """The revision a database is at, or None if it was never migrated."""
+    from alembic.runtime.migration import MigrationContext
+
     return MigrationContext.configure(connection).get_current_revision()
 
 
 async def upgrade_database(database_url: str) -> None:
     """Apply every migration the database lacks; do nothing if it is at the head.
 
-    Holds a lock for the whole upgrade, so concurrent calls from any number of tasks or
-    processes apply each migration exactly once: ``pg_advisory_xact_lock`` on PostgreSQL,
-    an exclusive ``flock`` on ``<database file>.lock`` on SQLite. The lock is taken before
-    alembic runs, which also matters within one process: alembic keeps its migration context
-    in a module global, so two upgrades interleaving in one event loop would corrupt each
-    other. The upgrade runs in one
-    transaction (both dialects have transactional DDL), so a failed migration leaves the
-    schema where it was.
+    A database at :data:`HEAD_REVISION` is recognised by one read, with no lock and without
+    loading alembic. Otherwise this holds a lock for the whole upgrade, so concurrent calls
+    from any number of tasks or processes apply each migration exactly once:
+    ``pg_advisory_xact_lock`` on PostgreSQL, an exclusive ``flock`` on
+    ``<database file>.lock`` on SQLite. The lock is taken before alembic runs, which also
+    matters within one process: alembic keeps its migration context in a module global, so
+    two upgrades interleaving in one event loop would corrupt each other. The upgrade runs
+    in one transaction (both dialects have transactional DDL), so a failed migration leaves
+    the schema where it was.
 
     Args:
         database_url: ``sqlite+aiosqlite:///path`` or ``postgresql+asyncpg://...``. The
@@ -93,6 +105,34 @@ async def upgrade_database(database_url: str) -> None:
     """
     url = parse_database_url(database_url)
     # The engine only lives for the upgrade: no pool to keep or to dispose of later.
+    lock_path = _sqlite_lock_path(url)
+    # A SQLite file that is not there yet is certainly not at the head (and connecting to a
+    # path whose directory is missing only fails, twice).
+    if lock_path is None or await anyio.Path(url.database or "").is_file():
+        engine = create_engine(database_url, poolclass=NullPool)
+        try:
+            if await _at_head(engine):
+                return
+        finally:
+            await engine.dispose()
+    await _upgrade(url, database_url)
+
+
+async def _at_head(engine: AsyncEngine) -> bool:
+    """Whether the database records :data:`HEAD_REVISION`, read in a transaction that takes
+    no write lock. False for a database never migrated and for any error: the full path
+    then decides, and reports the error."""
+    try:
+        async with snapshot_reader(engine).connect() as connection:
+            rows = (await connection.execute(text("SELECT version_num FROM alembic_version"))).all()
+    except (SQLAlchemyError, OSError):
+        return False
+    return [tuple(row) for row in rows] == [(HEAD_REVISION,)]
+
+
+async def _upgrade(url: URL, database_url: str) -> None:
+    from alembic.util import CommandError
+
     engine = create_engine(database_url, poolclass=NullPool)
     try:
         async with _exclusive_file_lock(_sqlite_lock_path(url)):
@@ -113,6 +153,8 @@ async def upgrade_database(database_url: str) -> None:
 
 
 def _upgrade_to_head(connection: Connection) -> None:
+    from alembic import command
+
     command.upgrade(alembic_config(connection), "head")
 
 
