@@ -8,6 +8,7 @@ the server's CPU, listening on a free loopback port, stopped when the scenario e
 from __future__ import annotations
 
 import asyncio
+import compileall
 import contextlib
 import importlib.metadata
 import json
@@ -17,6 +18,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import sysconfig
 import tempfile
 import time
 from collections.abc import AsyncIterator, Sequence
@@ -224,6 +226,20 @@ class GessTarget(Target):
         self.database_url = database_url
         self.extra_args = list(extra_args)
         self._help: str | None = None
+
+    def install(self) -> None:
+        """Compile the bytecode of gess and of its dependencies, as ``pip install`` does.
+
+        Without it every start compiles every module again wherever the bytecode is not
+        written (``PYTHONDONTWRITEBYTECODE``, or an environment installed without compiling):
+        2.8 s of CPU instead of 1.1 s to import the server, which the restart figures would
+        count although no deployment pays it. Modules already compiled are skipped.
+        """
+        paths = {sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]}
+        for path in sorted(paths):
+            compileall.compile_dir(path, quiet=2, workers=0)
+        for package in ("crdt", "storage", "server", "client"):
+            compileall.compile_dir(REPO_ROOT / package, quiet=2, workers=0)
 
     def version(self) -> str:
         try:
