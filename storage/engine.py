@@ -8,9 +8,11 @@ than at the first write.
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 import weakref
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -197,14 +199,21 @@ class SqliteAppender:
 
     Through the async engine a batch costs four trips between the event loop and the
     driver's thread (BEGIN, INSERT, COMMIT, and SQLAlchemy's work around each); here it is
-    one call into one worker thread that begins, inserts every row and commits. The
-    connection is used by nothing else, and by one thread at a time (a limiter of one).
-    Build it with :func:`open_sqlite_appender`, which copies the engine's settings.
+    one call into a thread of the appender's own that begins, inserts every row and
+    commits. The connection is used by nothing else, and only by that thread, one call
+    after the other. Build it with :func:`open_sqlite_appender`, which copies the engine's
+    settings.
+
+    The hop is a plain executor future rather than ``anyio.to_thread.run_sync``: that
+    yields to the event loop twice before handing the call over (its checkpoint and its
+    capacity limiter's), and on a loop busy sending to readers each turn is a wait behind
+    all of them, on every commit. The wait for the thread is shielded like anyio's, so a
+    cancellation takes effect once the transaction is over, never with its outcome unknown.
     """
 
     def __init__(self, connection: sqlite3.Connection) -> None:
         self._connection = connection
-        self._limiter = anyio.CapacityLimiter(1)
+        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="gess-sqlite-append")
         self._closed = False
 
     @property
@@ -232,12 +241,20 @@ class SqliteAppender:
         """
         if self._closed:
             raise sqlite3.ProgrammingError("the appender is closed")
-        return await anyio.to_thread.run_sync(self._write, rows, check, limiter=self._limiter)
+        future = self._thread.submit(self._write, rows, check)
+        with anyio.CancelScope(shield=True):
+            known = await asyncio.wrap_future(future)
+        return known
 
     async def aclose(self) -> None:
         """Close the connection, after the append under way if any."""
+        if self._closed:
+            return
         self._closed = True
-        await anyio.to_thread.run_sync(self._connection.close, limiter=self._limiter)
+        future = self._thread.submit(self._connection.close)
+        self._thread.shutdown(wait=False)
+        with anyio.CancelScope(shield=True):
+            await asyncio.wrap_future(future)
 
     def _write(self, rows: Sequence[tuple[str, bytes, str | None]], check: bool) -> set[str]:
         connection = self._connection

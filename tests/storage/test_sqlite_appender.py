@@ -7,6 +7,7 @@ import sqlite3
 import uuid
 from pathlib import Path
 
+import anyio
 import pytest
 
 from crdt import DocumentNotFound
@@ -120,3 +121,41 @@ async def test_postgresql_and_in_memory_sqlite_append_through_the_engine(
             assert await open_sqlite_appender(engine) is None
         finally:
             await engine.dispose()
+
+
+async def test_a_cancelled_append_finishes_its_transaction_first(
+    sqlite_url: str, tmp_path: Path
+) -> None:
+    document_id = f"doc-{uuid.uuid4().hex}"
+    engine = create_engine(sqlite_url)
+    blocker = sqlite3.connect(tmp_path / "gess.db", isolation_level=None)
+    try:
+        async with SqlStore(engine) as store:
+            await store.load(document_id)
+            appender = store._appender
+            assert appender is not None
+            # Another writer holds the lock: the append waits inside its thread, on SQLite's
+            # busy timeout, until it is released.
+            blocker.execute("BEGIN IMMEDIATE")
+            submitted = asyncio.Event()
+            scope = anyio.CancelScope()
+
+            async def append() -> set[str] | None:
+                with scope:
+                    submitted.set()
+                    return await appender.append([(document_id, b"update", None)], check=False)
+                return None
+
+            with anyio.fail_after(10):
+                task = asyncio.create_task(append())
+                await submitted.wait()
+                scope.cancel()
+                await asyncio.sleep(0.2)
+                # Cancelled, yet still waiting for its transaction: its outcome is not dropped.
+                assert not task.done()
+                blocker.execute("ROLLBACK")
+                assert await task == {document_id}
+    finally:
+        blocker.close()
+        await engine.dispose()
+    assert log_rows(tmp_path / "gess.db", document_id) == [(b"update", None)]
