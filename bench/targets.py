@@ -238,7 +238,7 @@ class GessTarget(Target):
         paths = {sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]}
         for path in sorted(paths):
             compileall.compile_dir(path, quiet=2, workers=0)
-        for package in ("crdt", "storage", "server", "client"):
+        for package in ("content", "crdt", "storage", "server", "client"):
             compileall.compile_dir(REPO_ROOT / package, quiet=2, workers=0)
 
     def version(self) -> str:
