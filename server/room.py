@@ -650,16 +650,13 @@ class Room:
         logger.warning("document %s: rebuilding from the store", self.document_id)
         self._deferred = []
         try:
-            document = Document()
             stored = await self._services.store.load(self.document_id)
-            for update in stored:
-                _apply_stored(document, update, self.document_id)
+            document = Document.from_stored(stored, name=self.document_id)
             self._stored_bytes = sum(map(len, stored))
         finally:
             deferred, self._deferred = self._deferred, None
         before = document.state_vector()
-        for update in deferred:
-            _apply_stored(document, update, self.document_id)
+        document.apply_stored(deferred, name=self.document_id)
         self._document = document
         self._needs_rebuild = False
         if deferred:
@@ -674,8 +671,7 @@ class Room:
         self._refused.merge(await self._services.refusals.load(self.document_id))
         before = document.state_vector()
         stored = await self._services.store.load(self.document_id)
-        for update in stored:
-            _apply_stored(document, update, self.document_id)
+        document.apply_stored(stored, name=self.document_id)
         self._stored_bytes = sum(map(len, stored))
         # Deletions do not move the state vector, so the diff carries the whole delete set.
         diff = document.diff(before)
@@ -740,10 +736,3 @@ def access_event(document_id: str, principal: Principal) -> dict[str, object]:
         "can_write": principal.can_write,
         "can_comment": can_comment(principal.role),
     }
-
-
-def _apply_stored(document: Document, update: bytes, document_id: str) -> None:
-    try:
-        document.apply_update(update)
-    except ProtocolError:
-        logger.error("document %s: skipping a corrupt stored update", document_id)

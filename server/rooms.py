@@ -14,8 +14,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from types import TracebackType
 
-from crdt import CollabError
-from crdt.document import load_stored
+from crdt import CollabError, Document
 from server.channel import CloseCode
 from server.connection import Connection
 from server.room import Room, RoomServices, RoomState
@@ -184,9 +183,7 @@ class RoomManager:
     async def _load_into(self, document_id: str, future: asyncio.Future[Room]) -> None:
         try:
             updates = await self._store.load(document_id)
-            document, skipped = load_stored(updates)
-            for index in skipped:
-                logger.error("document %s: stored update %d is corrupt", document_id, index)
+            document = Document.from_stored(updates, name=document_id)
             refused = await self._services.refusals.load(document_id)
             room = Room(
                 document_id,
