@@ -53,7 +53,7 @@ from crdt.dependencies import UpdateFacts, deletes_anything_new, inspect_update
 from crdt.relay import Envelope, EnvelopeKind
 from server.broker import Broker
 from server.channel import CloseCode
-from server.connection import Connection, Principal, broadcast
+from server.connection import Connection, Principal, broadcast, broadcast_update
 from server.metrics import Metrics
 from server.presence import Presence, PresenceClaims, PresenceLimits
 from server.refused import STALE_COPY_REASON, RefusedChanges
@@ -482,7 +482,7 @@ class Room:
             logger.error("document %s: bad update from another node: %s", self.document_id, exc)
             return
         self._stored_bytes += len(update)
-        self._broadcast(encode(SyncUpdate(update)))
+        self._broadcast_update(update)
 
     def send_event(self, data: dict[str, object], *, members_only: bool = False) -> None:
         """Send a server event to every client here that asked for events, and to other nodes.
@@ -597,7 +597,7 @@ class Room:
         # Every connection, the writers included: a stock client takes its own update coming
         # back as the proof that it is saved (y-websocket's sync status), and it is one
         # message encoded once for all.
-        self._broadcast(encode(SyncUpdate(merged)))
+        self._broadcast_update(merged)
         self._publish(EnvelopeKind.UPDATE, merged)
         saved = encode(Saved(committed))
         for writer in writers:
@@ -662,7 +662,7 @@ class Room:
         if deferred:
             # Committed on other nodes and not sent to the clients here yet. Deletions do not
             # move the state vector, so the diff carries the whole delete set.
-            self._broadcast(encode(SyncUpdate(document.diff(before))))
+            self._broadcast_update(document.diff(before))
 
     async def _catch_up(self, document: Document) -> None:
         self._needs_catch_up = False
@@ -676,12 +676,15 @@ class Room:
         # Deletions do not move the state vector, so the diff carries the whole delete set.
         diff = document.diff(before)
         if diff != EMPTY_UPDATE:
-            self._broadcast(encode(SyncUpdate(diff)))
+            self._broadcast_update(diff)
 
     def _publish(self, kind: EnvelopeKind, payload: bytes) -> None:
         self._sequence += 1
         envelope = Envelope(kind, self._services.origin, self._sequence, payload)
         self._services.broker.publish(self.document_id, envelope)
+
+    def _broadcast_update(self, update: bytes) -> None:
+        broadcast_update(self._connections, update, self._metrics)
 
     def _broadcast(self, data: bytes, exclude: Connection | None = None) -> None:
         targets = self._connections if exclude is None else self._connections - {exclude}
