@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from crdt import SyncUpdate, encode, merge_updates
+from crdt.server_session import ServerSession
 from server.channel import Channel, CloseCode, Outgoing, outgoing
 from server.metrics import Metrics
 
@@ -69,15 +70,14 @@ class Connection:
         "_close_request",
         "_metrics",
         "_outbox",
+        "_principal",
         "_queue_limit",
         "_ready",
         "_resume",
         "_spawn",
         "_writing",
         "awareness_ids",
-        "principal",
-        "wants_events",
-        "wants_saved",
+        "sync",
     )
 
     def __init__(
@@ -91,10 +91,14 @@ class Connection:
         queue_limit: int = 4096,
         spawn: Callable[[Coroutine[Any, Any, None]], object] | None = None,
     ) -> None:
-        self.principal = principal
-        """Who this is; replaced when their role changes, checked on every update."""
-        self.wants_saved = wants_saved
-        self.wants_events = wants_events
+        self._principal = principal
+        self.sync = ServerSession(
+            can_write=principal.can_write,
+            member=principal.member,
+            wants_saved=wants_saved,
+            wants_events=wants_events,
+        )
+        """The protocol rules for this client (:mod:`crdt.server_session`)."""
         self.awareness_ids: set[int] = set()
         """Awareness client ids this connection has announced; removed when it leaves."""
         self._channel = channel
@@ -110,6 +114,33 @@ class Connection:
         """A send is under way (suspended, or the writer's): new messages queue behind it."""
         self._resume: Awaitable[None] | None = None
         """The rest of a send that suspended, for the writer to finish first."""
+
+    @property
+    def principal(self) -> Principal:
+        """Who this is; replaced when their role changes, checked on every update."""
+        return self._principal
+
+    @principal.setter
+    def principal(self, principal: Principal) -> None:
+        self._principal = principal
+        self.sync.can_write = principal.can_write
+        self.sync.member = principal.member
+
+    @property
+    def wants_saved(self) -> bool:
+        return self.sync.wants_saved
+
+    @wants_saved.setter
+    def wants_saved(self, value: bool) -> None:
+        self.sync.wants_saved = value
+
+    @property
+    def wants_events(self) -> bool:
+        return self.sync.wants_events
+
+    @wants_events.setter
+    def wants_events(self, value: bool) -> None:
+        self.sync.wants_events = value
 
     @property
     def closing(self) -> bool:

@@ -28,7 +28,6 @@ from enum import Enum, auto
 
 from crdt import (
     EMPTY_UPDATE,
-    Auth,
     AwarenessEntry,
     AwarenessMessage,
     Document,
@@ -37,11 +36,7 @@ from crdt import (
     Message,
     PoisonedUpdate,
     ProtocolError,
-    QueryAwareness,
     Saved,
-    SyncStep1,
-    SyncStep2,
-    SyncUpdate,
     decode_awareness,
     decode_state_vector,
     encode,
@@ -51,6 +46,14 @@ from crdt import (
 )
 from crdt.dependencies import UpdateFacts, deletes_anything_new, inspect_update
 from crdt.relay import Envelope, EnvelopeKind
+from crdt.server_session import (
+    PresenceQueried,
+    PresenceReceived,
+    ServerSession,
+    SyncRequested,
+    UpdateReceived,
+    UpdateRefused,
+)
 from server.broker import Broker
 from server.channel import CloseCode
 from server.connection import Connection, Principal, broadcast, broadcast_update
@@ -205,9 +208,10 @@ class Room:
                 raise RuntimeError(f"room {self.document_id} is {self.state.name.lower()}")
             self._connections.add(connection)
             self.idle_since = None
-            connection.send(encode(SyncStep1(document.state_vector())))
-        if connection.wants_events:
-            connection.send(encode(Event(access_event(self.document_id, connection.principal))))
+            connection.send(ServerSession.greeting(document.state_vector()))
+        access = connection.sync.event(access_event(self.document_id, connection.principal))
+        if access is not None:
+            connection.send(access)
         states = self._presence.states()
         if states:
             connection.send(encode(AwarenessMessage(encode_awareness(states))))
@@ -231,20 +235,19 @@ class Room:
             ProtocolError: the message is invalid or not one a client may send; the caller
                 closes this connection, and nothing of the message took effect.
         """
-        match message:
-            case SyncStep1(state_vector):
-                async with self.committed() as document:
-                    connection.send(encode(SyncStep2(document.diff(state_vector))))
-            case SyncStep2(update) | SyncUpdate(update):
+        match connection.sync.receive_message(message):
+            case UpdateReceived(update):
                 await self._receive_update(connection, update)
-            case AwarenessMessage(payload):
-                changed = self._presence.local(connection, decode_awareness(payload))
-                self._presence_from(connection, changed)
-            case QueryAwareness():
+            case SyncRequested(state_vector):
+                async with self.committed() as document:
+                    connection.send(ServerSession.answer(document, state_vector))
+            case UpdateRefused(update):
+                await self._refuse(connection, update)
+            case PresenceReceived(entries):
+                self._presence_from(connection, self._presence.local(connection, entries))
+            case PresenceQueried():
                 states = self._presence.states()
                 connection.send(encode(AwarenessMessage(encode_awareness(states))))
-            case Auth() | Saved() | Event():
-                raise ProtocolError(f"clients may not send {type(message).__name__} messages")
 
     def change_principal(self, connection: Connection, principal: Principal) -> None:
         """Give a connection new rights (its role changed while it is connected).
@@ -255,21 +258,18 @@ class Room:
         and the document will never take them.
         """
         before, connection.principal = connection.principal, principal
-        if connection.wants_events and (before.role, before.can_write, before.member) != (
+        if (before.role, before.can_write, before.member) != (
             principal.role,
             principal.can_write,
             principal.member,
         ):
-            connection.send(encode(Event(access_event(self.document_id, principal))))
+            access = connection.sync.event(access_event(self.document_id, principal))
+            if access is not None:
+                connection.send(access)
         if principal.can_write and not before.can_write and self._refused.stale(connection):
             connection.close(CloseCode.REFUSED_CHANGES, STALE_COPY_REASON)
 
     async def _receive_update(self, connection: Connection, update: bytes) -> None:
-        if update == EMPTY_UPDATE:
-            return  # every client's first sync step 2 when it has nothing new, readers' too
-        if not connection.principal.can_write:
-            await self._refuse(connection, update)
-            return
         early: tuple[dict[int, int], UpdateFacts] | None = None
         if len(update) > _INSPECT_IN_THREAD_BYTES:
             # Reading a large update struct by struct takes a while (a full resync: ~20 µs a
@@ -301,11 +301,9 @@ class Room:
             # nor acknowledge it. A client sends it again with its next full sync, which
             # also carries what it depends on if the client has that.
             connection.send(
-                encode(
-                    Auth(
-                        f"permission denied: the update depends on {facts.missing}, which "
-                        "the server does not have; it was not saved"
-                    )
+                ServerSession.refusal(
+                    f"permission denied: the update depends on {facts.missing}, which "
+                    "the server does not have; it was not saved"
                 )
             )
             return
@@ -319,7 +317,7 @@ class Room:
 
     async def _refuse(self, connection: Connection, update: bytes) -> None:
         """Refuse an update from a connection that may not write, and remember its clocks."""
-        connection.send(encode(Auth("permission denied: this connection is read-only")))
+        connection.send(ServerSession.refusal())
         vector = self._document.state_vector()
         facts = inspect_update(update, decode_state_vector(vector))
         deletes: dict[int, int] | None = None
@@ -497,11 +495,7 @@ class Room:
         self._publish(EnvelopeKind.EVENT, json.dumps(envelope, separators=(",", ":")).encode())
 
     def _deliver_event(self, data: dict[str, object], members_only: bool) -> None:
-        targets = [
-            c
-            for c in self._connections
-            if c.wants_events and (not members_only or c.principal.member)
-        ]
+        targets = [c for c in self._connections if c.sync.takes_event(members_only=members_only)]
         if targets:
             broadcast(targets, encode(Event(data)), self._metrics)
 
@@ -601,7 +595,7 @@ class Room:
         self._publish(EnvelopeKind.UPDATE, merged)
         saved = encode(Saved(committed))
         for writer in writers:
-            if writer.wants_saved:
+            if writer.sync.takes_saved():
                 writer.send(saved)
         for pending in batch:
             if pending.done is not None and not pending.done.done():
