@@ -10,39 +10,38 @@ acknowledged to its writers with a Saved message.
 The document is therefore ahead of the log by the pending updates, and nothing may read it
 while any are pending: a sync answer *holds* the room (new updates wait at the door), lets the
 pending ones commit, answers, and releases. Whatever a client is sent survives a crash. When
-the document cannot be trusted (a commit failed, or Yrs failed halfway through an update) it
-is rebuilt from the store under the same hold; when envelopes from other nodes were lost, the
-room catches up from the store the same way.
+the document cannot be trusted it is rebuilt from the store under the same hold, and when
+envelopes from other nodes were lost the room catches up the same way
+(:mod:`server.room_document`).
+
+The room's parts live beside it: what a client's message asks for is decided by its
+:class:`~crdt.server_session.ServerSession` (sans I/O); the room's lifecycle and its
+document's are enums with checked transitions (:mod:`server.room_state`); envelopes to and
+from other nodes go through :mod:`server.delivery`; a batch is stored by
+:func:`server.commit.append_batch`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import time
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
-from enum import Enum, auto
 
 from crdt import (
-    EMPTY_UPDATE,
     AwarenessEntry,
     AwarenessMessage,
     Document,
-    DocumentTooLarge,
     Event,
     Message,
-    PoisonedUpdate,
     ProtocolError,
     Saved,
-    decode_awareness,
     decode_state_vector,
     encode,
     encode_awareness,
     encode_state_vector,
-    merge_updates,
 )
 from crdt.dependencies import UpdateFacts, deletes_anything_new, inspect_update
 from crdt.relay import Envelope, EnvelopeKind
@@ -56,29 +55,25 @@ from crdt.server_session import (
 )
 from server.broker import Broker
 from server.channel import CloseCode
+from server.commit import Pending, append_batch
 from server.connection import Connection, Principal, broadcast, broadcast_update
+from server.delivery import Delivery
 from server.metrics import Metrics
 from server.presence import Presence, PresenceClaims, PresenceLimits
 from server.refused import STALE_COPY_REASON, RefusedChanges
 from server.roles import GUEST_ROLE, can_comment
+from server.room_document import RoomDocument
+from server.room_state import DocumentState, RoomClosing, RoomState, advance
 from storage import DocumentStore
 from storage.errors import StorageError
 from storage.refusals import MemoryRefusals, Refusals
 
-__all__ = ["Room", "RoomServices", "RoomState", "access_event"]
+__all__ = ["Room", "RoomClosing", "RoomServices", "RoomState", "access_event"]
 
 logger = logging.getLogger("gess.room")
 
 _INSPECT_IN_THREAD_BYTES = 64 * 1024
 """Updates larger than this are read for their dependencies in a worker thread."""
-
-
-class RoomState(Enum):
-    OPEN = auto()
-    """Accepting connections and edits."""
-    CLOSING = auto()
-    """Committing what is pending; no new connections."""
-    CLOSED = auto()
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,14 +118,19 @@ class Room:
         stored_bytes: int = 0,
     ) -> None:
         self.document_id = document_id
-        self.state = RoomState.OPEN
-        self.idle_since: float | None = time.monotonic()
-        self.last_commit: float | None = None
-        self.edited = False
-        """Set by each commit; the room manager clears it when it saves a checkpoint."""
+        self._state = RoomState.OPEN
+        self._idle_since: float | None = time.monotonic()
+        self._last_commit: float | None = None
+        self._edited = False
         self._services = services
         self._metrics = services.metrics
-        self._document = document
+        self._doc = RoomDocument(
+            document_id,
+            document,
+            services.store,
+            max_bytes=services.max_document_bytes,
+            stored_bytes=stored_bytes,
+        )
         self._connections: set[Connection] = set()
         self._presence = Presence(
             document_id,
@@ -139,17 +139,15 @@ class Room:
             lambda changed, sender: self._presence_from(sender, changed),
         )
         self._refused = RefusedChanges(refused)
-        self._pending: list[_Pending] = []
+        self._delivery = Delivery(
+            document_id, services.broker, services.origin, services.metrics, self
+        )
+        self._pending: list[Pending] = []
         self._pending_bytes = 0
         self._inflight_bytes = 0
         """Bytes of the batch being committed."""
         self._received = 0
         self._settled = 0
-        self._sequence = 0
-        self._seen: dict[str, int] = {}
-        """Per other node: the last sequence number received from it for this document."""
-        self._heard: dict[str, float] = {}
-        """Per other node: when it was last heard of here."""
         self._wakeup = asyncio.Event()
         self._progress = asyncio.Condition()
         self._closed = asyncio.Event()
@@ -157,15 +155,16 @@ class Room:
         """Set while updates may enter the document; cleared while a hold reads it."""
         self._door.set()
         self._holds = asyncio.Lock()
-        self._needs_rebuild = False
-        self._needs_catch_up = False
-        self._deferred: list[bytes] | None = None
-        """While rebuilding: updates from other nodes, applied to the new document after."""
-        self._stored_bytes = stored_bytes
-        """At least what the store holds for this document once everything accepted here
-        is committed: the size at load, plus every update accepted or received since. It
-        only grows (a compaction shrinks the real figure), so it is measured again before
-        anything is refused on its account: see :meth:`_check_size`."""
+
+    # -- state ---------------------------------------------------------------------------------
+
+    @property
+    def state(self) -> RoomState:
+        return self._state
+
+    @property
+    def document_state(self) -> DocumentState:
+        return self._doc.state
 
     @property
     def connections(self) -> frozenset[Connection]:
@@ -176,19 +175,55 @@ class Room:
         """No connection and nothing waiting to be committed."""
         return not self._connections and self._received == self._settled
 
+    def idle_for(self, now: float) -> float | None:
+        """Seconds since the room last became idle (None: it is not idle)."""
+        if not self.idle or self._idle_since is None:
+            return None
+        return now - self._idle_since
+
+    def restart_idle(self) -> None:
+        """Count the room idle from now, if it is (a server-side change just ended)."""
+        if self.idle:
+            self._idle_since = time.monotonic()
+
+    @property
+    def edited(self) -> bool:
+        """Something was committed since :meth:`take_edits` last ran."""
+        return self._edited
+
+    def quiet_for(self, now: float) -> float | None:
+        """Seconds since the last commit, if edited since :meth:`take_edits` (else None)."""
+        if not self._edited or self._last_commit is None:
+            return None
+        return now - self._last_commit
+
+    def take_edits(self) -> bool:
+        """Whether edits were committed since the last call (a checkpoint takes them)."""
+        edited, self._edited = self._edited, False
+        return edited
+
+    @property
+    def _uncommitted(self) -> int:
+        return self._pending_bytes + self._inflight_bytes
+
     @contextlib.asynccontextmanager
     async def committed(self) -> AsyncIterator[Document]:
         """Hold the room and yield its document once it equals what the store has committed.
 
         Updates that arrive meanwhile wait; keep the hold short. Never write to the document.
+
+        Raises:
+            StorageError: the document had to be rebuilt, and the store could not be read.
         """
         async with self._holds:
             self._door.clear()
             try:
                 await self._wait_settled(self._received)
-                if self._needs_rebuild:
-                    await self._rebuild()
-                yield self._document
+                if self._doc.state is DocumentState.BROKEN:
+                    deferred = await self._doc.rebuild()
+                    if deferred is not None:
+                        self._broadcast_update(deferred)
+                yield self._doc.current
             finally:
                 self._door.set()
 
@@ -201,13 +236,14 @@ class Room:
         whatever of its own it covers is saved.
 
         Raises:
-            RuntimeError: the room is no longer open (the caller loads it anew).
+            RoomClosing: the room is no longer open (the caller loads it anew).
+            StorageError: the document had to be rebuilt, and the store could not be read.
         """
         async with self.committed() as document:
-            if self.state is not RoomState.OPEN:
-                raise RuntimeError(f"room {self.document_id} is {self.state.name.lower()}")
+            if self._state is not RoomState.OPEN:
+                raise RoomClosing(f"room {self.document_id} is {self._state.name.lower()}")
             self._connections.add(connection)
-            self.idle_since = None
+            self._idle_since = None
             connection.send(ServerSession.greeting(document.state_vector()))
         access = connection.sync.event(access_event(self.document_id, connection.principal))
         if access is not None:
@@ -224,30 +260,7 @@ class Room:
         self._refused.forget(connection)
         self._share_presence(self._presence.leave(connection))
         if not self._connections:
-            self.idle_since = time.monotonic()
-
-    # -- messages from clients ------------------------------------------------------------------
-
-    async def handle(self, connection: Connection, message: Message) -> None:
-        """Act on one message from a connection.
-
-        Raises:
-            ProtocolError: the message is invalid or not one a client may send; the caller
-                closes this connection, and nothing of the message took effect.
-        """
-        match connection.sync.receive_message(message):
-            case UpdateReceived(update):
-                await self._receive_update(connection, update)
-            case SyncRequested(state_vector):
-                async with self.committed() as document:
-                    connection.send(ServerSession.answer(document, state_vector))
-            case UpdateRefused(update):
-                await self._refuse(connection, update)
-            case PresenceReceived(entries):
-                self._presence_from(connection, self._presence.local(connection, entries))
-            case PresenceQueried():
-                states = self._presence.states()
-                connection.send(encode(AwarenessMessage(encode_awareness(states))))
+            self._idle_since = time.monotonic()
 
     def change_principal(self, connection: Connection, principal: Principal) -> None:
         """Give a connection new rights (its role changed while it is connected).
@@ -269,6 +282,31 @@ class Room:
         if principal.can_write and not before.can_write and self._refused.stale(connection):
             connection.close(CloseCode.REFUSED_CHANGES, STALE_COPY_REASON)
 
+    # -- messages from clients ------------------------------------------------------------------
+
+    async def handle(self, connection: Connection, message: Message) -> None:
+        """Act on one message from a connection.
+
+        Raises:
+            ProtocolError: the message is invalid or not one a client may send; the caller
+                closes this connection, and nothing of the message took effect.
+            DocumentTooLarge: the change would pass the document's size limit; nothing of
+                it took effect.
+        """
+        match connection.sync.receive_message(message):
+            case UpdateReceived(update):
+                await self._receive_update(connection, update)
+            case SyncRequested(state_vector):
+                async with self.committed() as document:
+                    connection.send(ServerSession.answer(document, state_vector))
+            case UpdateRefused(update):
+                await self._refuse(connection, update)
+            case PresenceReceived(entries):
+                self._presence_from(connection, self._presence.local(connection, entries))
+            case PresenceQueried():
+                states = self._presence.states()
+                connection.send(encode(AwarenessMessage(encode_awareness(states))))
+
     async def _receive_update(self, connection: Connection, update: bytes) -> None:
         early: tuple[dict[int, int], UpdateFacts] | None = None
         if len(update) > _INSPECT_IN_THREAD_BYTES:
@@ -276,19 +314,20 @@ class Room:
             # struct): off the event loop, against the state of now. Dependencies only grow,
             # so an answer from an earlier state is safe unless the document is rebuilt
             # meanwhile (checked below).
-            state = decode_state_vector(self._document.state_vector())
+            state = decode_state_vector(self._doc.current.state_vector())
             early = state, await asyncio.to_thread(inspect_update, update, state)
         if self._pending_bytes >= self._services.max_pending_bytes:
             # The store is behind: stop reading from this writer until it catches up.
             await self._wait_settled(self._received)
-        await self._check_size(update)
+        await self._doc.check_size(update, self._uncommitted)
         await self._door.wait()
-        if self.state is not RoomState.OPEN:
+        if self._state is not RoomState.OPEN:
             # A closing room commits what it has; the client resends the rest on reconnect.
             return
         # Checked against the document as it is now, with no await before applying: what is
         # pending counts, since it commits before this update does.
-        now = decode_state_vector(self._document.state_vector())
+        document = self._doc.current
+        now = decode_state_vector(document.state_vector())
         if early is not None and all(now.get(c, 0) >= k for c, k in early[0].items()):
             facts = early[1]
         else:
@@ -307,21 +346,17 @@ class Room:
                 )
             )
             return
-        try:
-            self._document.apply_update(update)
-        except PoisonedUpdate:
-            self._request(rebuild=True)
-            raise
-        self._stored_bytes += len(update)
-        self._enqueue(_Pending(update, connection.principal.user_id, connection))
+        self._apply(update)
+        self._enqueue(Pending(update, connection.principal.user_id, connection))
 
     async def _refuse(self, connection: Connection, update: bytes) -> None:
         """Refuse an update from a connection that may not write, and remember its clocks."""
         connection.send(ServerSession.refusal())
-        vector = self._document.state_vector()
+        document = self._doc.current
+        vector = document.state_vector()
         facts = inspect_update(update, decode_state_vector(vector))
         deletes: dict[int, int] | None = None
-        if facts.deleted and deletes_anything_new(facts.deleted, self._document.diff(vector)):
+        if facts.deleted and deletes_anything_new(facts.deleted, document.diff(vector)):
             state = decode_state_vector(vector)
             deletes = {c: state.get(c, 0) for c in connection.awareness_ids}
         writers = [c for c in self._connections if c.principal.can_write]
@@ -333,30 +368,7 @@ class Room:
         except StorageError as exc:
             # This node still refuses them; other nodes learn it from the envelope.
             logger.error("document %s: refusals not stored: %s", self.document_id, exc)
-        self._publish(EnvelopeKind.REFUSED, encode_state_vector(fresh))
-
-    async def _check_size(self, update: bytes) -> None:
-        """Refuse an update that would take the document past ``max_document_bytes``.
-
-        The running estimate is cheap and never too low, so most updates pass on it alone;
-        when it says no, the store is asked for the exact figure (which reflects
-        compactions, here and on other nodes) and the estimate restarts from it. Updates
-        accepted concurrently by other connections may still add one message each.
-
-        Raises:
-            DocumentTooLarge: the update would not fit; nothing of it was applied.
-        """
-        limit = self._services.max_document_bytes
-        if self._stored_bytes + len(update) <= limit:
-            return
-        measured = await self._services.store.measure(self.document_id)
-        # Accepted here and not committed yet: not in the measure, but on its way.
-        self._stored_bytes = measured + self._pending_bytes + self._inflight_bytes
-        if self._stored_bytes + len(update) > limit:
-            raise DocumentTooLarge(
-                f"document too large: it holds {self._stored_bytes} bytes and this change "
-                f"of {len(update)} bytes would pass the limit of {limit} bytes"
-            )
+        self._delivery.publish(EnvelopeKind.REFUSED, encode_state_vector(fresh))
 
     async def submit(self, update: bytes, author: str | None) -> None:
         """Apply a change made by the server on someone's behalf (restoring a version, say).
@@ -371,26 +383,32 @@ class Room:
             StorageError: it could not be committed (the room rebuilds from the store), or
                 the room is closing.
         """
-        await self._check_size(update)
+        await self._doc.check_size(update, self._uncommitted)
         await self._door.wait()
-        if self.state is not RoomState.OPEN:
+        if self._state is not RoomState.OPEN:
             raise StorageError(f"room {self.document_id} is closing")
-        try:
-            self._document.apply_update(update)
-        except PoisonedUpdate:
-            self._request(rebuild=True)
-            raise
-        self._stored_bytes += len(update)
+        self._apply(update)
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._enqueue(_Pending(update, author, None, done))
+        self._enqueue(Pending(update, author, None, done))
         await done
 
-    def _enqueue(self, pending: _Pending) -> None:
+    def _apply(self, update: bytes) -> None:
+        try:
+            self._doc.apply(update)
+        except ProtocolError:
+            if self._doc.state is DocumentState.BROKEN:
+                self._door.clear()  # nothing more goes into a document that cannot be trusted
+                self._wakeup.set()
+            raise
+
+    def _enqueue(self, pending: Pending) -> None:
         self._pending.append(pending)
         self._pending_bytes += len(pending.update)
         self._received += 1
         self._metrics.updates_pending.inc()
         self._wakeup.set()
+
+    # -- presence and events --------------------------------------------------------------------
 
     def _presence_from(self, connection: Connection | None, changed: list[AwarenessEntry]) -> None:
         """Share a connection's presence that changed, now or once its rate allowed it."""
@@ -409,78 +427,7 @@ class Room:
             return
         payload = encode_awareness(changed)
         self._broadcast(encode(AwarenessMessage(payload)), exclude)
-        self._publish(EnvelopeKind.AWARENESS, payload)
-
-    # -- envelopes from other nodes -------------------------------------------------------------
-
-    def deliver(self, envelope: Envelope) -> None:
-        """Take an envelope another node published for this document (already committed)."""
-        if envelope.origin == self._services.origin:
-            return  # Redis hands a node its own envelopes back
-        self._heard[envelope.origin] = time.monotonic()
-        # A node first heard of counts from 0: if it published before, the room may have
-        # missed some (it loaded before they committed, and subscribed after): catch up once.
-        last = self._seen.get(envelope.origin, 0)
-        heartbeat = envelope.kind is EnvelopeKind.HEARTBEAT
-        expected = last if heartbeat else last + 1
-        if envelope.sequence != expected and not (heartbeat and envelope.sequence == 0):
-            logger.warning(
-                "document %s: expected envelope %d from %s, got %d; catching up",
-                self.document_id,
-                expected,
-                envelope.origin,
-                envelope.sequence,
-            )
-            self._metrics.pubsub_gaps.inc()
-            self._request(catch_up=True)
-        self._seen[envelope.origin] = envelope.sequence
-        if envelope.kind is EnvelopeKind.HEARTBEAT:
-            return
-        if envelope.kind is EnvelopeKind.UPDATE:
-            self._apply_remote(envelope.payload)
-        elif envelope.kind is EnvelopeKind.AWARENESS:
-            try:
-                entries = decode_awareness(envelope.payload)
-            except ProtocolError as exc:
-                logger.error(
-                    "document %s: bad presence from %s: %s", self.document_id, envelope.origin, exc
-                )
-                return
-            changed = self._presence.remote(entries, time.monotonic())
-            if changed:
-                self._broadcast(encode(AwarenessMessage(encode_awareness(changed))))
-        elif envelope.kind is EnvelopeKind.REFUSED:
-            try:
-                self._refused.merge(decode_state_vector(envelope.payload))
-            except ProtocolError as exc:
-                logger.error(
-                    "document %s: bad refusals from %s: %s", self.document_id, envelope.origin, exc
-                )
-        elif envelope.kind is EnvelopeKind.EVENT:
-            try:
-                data = json.loads(envelope.payload)
-                event, members_only = data["event"], bool(data["members_only"])
-            except (ValueError, TypeError, KeyError) as exc:
-                logger.error(
-                    "document %s: bad event from %s: %s", self.document_id, envelope.origin, exc
-                )
-                return
-            if isinstance(event, dict):
-                self._deliver_event(event, members_only)
-
-    def _apply_remote(self, update: bytes) -> None:
-        if self._deferred is not None:
-            self._deferred.append(update)
-            return
-        try:
-            self._document.apply_update(update)
-        except PoisonedUpdate:
-            self._request(rebuild=True)
-        except ProtocolError as exc:
-            logger.error("document %s: bad update from another node: %s", self.document_id, exc)
-            return
-        self._stored_bytes += len(update)
-        self._broadcast_update(update)
+        self._delivery.publish(EnvelopeKind.AWARENESS, payload)
 
     def send_event(self, data: dict[str, object], *, members_only: bool = False) -> None:
         """Send a server event to every client here that asked for events, and to other nodes.
@@ -490,14 +437,8 @@ class Room:
             members_only: only for members of the document's workspace
                 (:attr:`Principal.member`), not for people reading a published document.
         """
-        self._deliver_event(data, members_only)
-        envelope = {"event": data, "members_only": members_only}
-        self._publish(EnvelopeKind.EVENT, json.dumps(envelope, separators=(",", ":")).encode())
-
-    def _deliver_event(self, data: dict[str, object], members_only: bool) -> None:
-        targets = [c for c in self._connections if c.sync.takes_event(members_only=members_only)]
-        if targets:
-            broadcast(targets, encode(Event(data)), self._metrics)
+        self.remote_event(data, members_only)
+        self._delivery.publish_event(data, members_only)
 
     def expire_presence(self, timeout: float) -> None:
         """Drop presence from other nodes that was not renewed within ``timeout`` seconds."""
@@ -505,29 +446,41 @@ class Room:
         if removed:
             self._broadcast(encode(AwarenessMessage(encode_awareness(removed))))
 
-    def catch_up(self) -> None:
-        """Ask the commit loop to merge in whatever the store has that this room lacks."""
-        self._request(catch_up=True)
+    # -- other nodes (server.delivery.Recipient) ------------------------------------------------
+
+    def deliver(self, envelope: Envelope) -> None:
+        """Take an envelope another node published for this document (already committed)."""
+        self._delivery.receive(envelope)
 
     def heartbeat(self, silence: float) -> None:
-        """Tell other nodes how far this node's sequence is; look for nodes gone silent.
+        """Repeat this node's latest sequence number; catch up if a node went silent."""
+        self._delivery.heartbeat(silence)
 
-        A lost last envelope leaves no gap for a receiver to notice, so every node repeats
-        its latest sequence number; and a node that died right after committing sends
-        nothing more at all, so a node silent for ``silence`` seconds triggers a catch-up.
-        """
-        self._services.broker.publish(
-            self.document_id,
-            Envelope(EnvelopeKind.HEARTBEAT, self._services.origin, self._sequence, b""),
-        )
-        now = time.monotonic()
-        gone = [origin for origin, heard in self._heard.items() if now - heard >= silence]
-        for origin in gone:
-            logger.info("document %s: %s went silent; catching up", self.document_id, origin)
-            del self._heard[origin]
-            self._seen.pop(origin, None)
-        if gone:
-            self._request(catch_up=True)
+    def catch_up(self) -> None:
+        """Ask the commit loop to merge in whatever the store has that this room lacks."""
+        if self._doc.fell_behind():
+            self._wakeup.set()
+
+    def apply_remote(self, update: bytes) -> None:
+        was = self._doc.state
+        if self._doc.apply_remote(update):
+            self._broadcast_update(update)
+        if self._doc.state is DocumentState.BROKEN and was is not DocumentState.BROKEN:
+            self._door.clear()
+            self._wakeup.set()
+
+    def remote_presence(self, entries: list[AwarenessEntry]) -> None:
+        changed = self._presence.remote(entries, time.monotonic())
+        if changed:
+            self._broadcast(encode(AwarenessMessage(encode_awareness(changed))))
+
+    def remote_refusals(self, clocks: dict[int, int]) -> None:
+        self._refused.merge(clocks)
+
+    def remote_event(self, event: dict[str, object], members_only: bool) -> None:
+        targets = [c for c in self._connections if c.sync.takes_event(members_only=members_only)]
+        if targets:
+            broadcast(targets, encode(Event(event)), self._metrics)
 
     # -- commit loop ---------------------------------------------------------------------------
 
@@ -535,20 +488,10 @@ class Room:
         """Commit pending updates until the room is closed; owned by the room manager."""
         while True:
             if not self._pending:
-                if self._needs_rebuild or self._needs_catch_up:
-                    try:
-                        async with self.committed() as document:
-                            if self._needs_catch_up:
-                                await self._catch_up(document)
-                    except StorageError as exc:
-                        # The database is away: keep serving, try again shortly.
-                        logger.warning(
-                            "document %s: cannot read the store: %s", self.document_id, exc
-                        )
-                        self._needs_catch_up = True
-                        await asyncio.sleep(1.0)
+                if self._doc.state is not DocumentState.CURRENT:
+                    await self._repair()
                     continue
-                if self.state is not RoomState.OPEN:
+                if self._state is not RoomState.OPEN:
                     return
                 self._wakeup.clear()
                 await self._wakeup.wait()
@@ -557,7 +500,7 @@ class Room:
             self._inflight_bytes = sum(len(p.update) for p in batch)
             # Everything in the document is now either committed or in this batch: once the
             # batch commits, this is exactly the committed state vector.
-            committed = self._document.state_vector()
+            committed = self._doc.current.state_vector()
             try:
                 await self._commit(batch, committed)
             finally:
@@ -567,15 +510,33 @@ class Room:
                 async with self._progress:
                     self._progress.notify_all()
 
-    async def _commit(self, batch: list[_Pending], committed: bytes) -> None:
+    async def _repair(self) -> None:
+        """Rebuild or catch up the document under a hold (nothing is pending)."""
+        try:
+            async with self.committed():  # rebuilds a broken document
+                if self._doc.state is DocumentState.BEHIND:
+                    self._metrics.pubsub_catchups.inc()
+                    # Refusals shared by envelope may have been lost with the updates.
+                    self._refused.merge(await self._services.refusals.load(self.document_id))
+                    diff = await self._doc.catch_up()
+                    if diff is not None:
+                        self._broadcast_update(diff)
+        except StorageError as exc:
+            # The database is away: keep serving, try again shortly.
+            logger.warning("document %s: cannot read the store: %s", self.document_id, exc)
+            await asyncio.sleep(1.0)
+
+    async def _commit(self, batch: list[Pending], committed: bytes) -> None:
         writers = {p.writer for p in batch if p.writer is not None}
         started = time.perf_counter()
         try:
-            merged = await self._append(batch)
+            merged = await append_batch(self._services.store, self.document_id, batch)
         except (StorageError, ProtocolError) as exc:
             logger.error("document %s: %d updates not saved: %s", self.document_id, len(batch), exc)
             # The document holds updates the store does not: rebuild it before anyone reads it.
-            self._request(rebuild=True)
+            self._doc.broke()
+            self._door.clear()
+            self._wakeup.set()
             for writer in writers:
                 writer.close(
                     CloseCode.INTERNAL,
@@ -587,12 +548,12 @@ class Room:
                     pending.done.set_exception(StorageError(f"not saved: {exc}"))
             return
         self._metrics.commit_seconds.observe(time.perf_counter() - started)
-        self.last_commit, self.edited = time.monotonic(), True
+        self._last_commit, self._edited = time.monotonic(), True
         # Every connection, the writers included: a stock client takes its own update coming
         # back as the proof that it is saved (y-websocket's sync status), and it is one
         # message encoded once for all.
         self._broadcast_update(merged)
-        self._publish(EnvelopeKind.UPDATE, merged)
+        self._delivery.publish(EnvelopeKind.UPDATE, merged)
         saved = encode(Saved(committed))
         for writer in writers:
             if writer.sync.takes_saved():
@@ -601,81 +562,13 @@ class Room:
             if pending.done is not None and not pending.done.done():
                 pending.done.set_result(None)
 
-    async def _append(self, batch: list[_Pending]) -> bytes:
-        """Commit a batch, one log entry per author; return the whole batch as one update."""
-        by_author: dict[str | None, list[bytes]] = {}
-        for pending in batch:
-            by_author.setdefault(pending.author, []).append(pending.update)
-        store = self._services.store
-        if len(by_author) == 1:
-            ((author, updates),) = by_author.items()
-            merged = merge_updates(updates)
-            await store.append(self.document_id, merged, author=author)
-            return merged
-        parts = {author: merge_updates(updates) for author, updates in by_author.items()}
-        # Concurrent appends share one transaction of the store's group commit.
-        results = await asyncio.gather(
-            *(store.append(self.document_id, part, author=a) for a, part in parts.items()),
-            return_exceptions=True,
-        )
-        for result in results:
-            if isinstance(result, BaseException):
-                raise result
-        return merge_updates(list(parts.values()))
-
     async def _wait_settled(self, target: int) -> None:
         if self._settled >= target:
             return
         async with self._progress:
             await self._progress.wait_for(
-                lambda: self._settled >= target or self.state is RoomState.CLOSED
+                lambda: self._settled >= target or self._state is RoomState.CLOSED
             )
-
-    def _request(self, *, rebuild: bool = False, catch_up: bool = False) -> None:
-        if rebuild:
-            self._needs_rebuild = True
-            self._door.clear()  # nothing more goes into a document that cannot be trusted
-        if catch_up:
-            self._needs_catch_up = True
-        self._wakeup.set()
-
-    async def _rebuild(self) -> None:
-        """Reload the document from the store; call with the room held and nothing pending."""
-        logger.warning("document %s: rebuilding from the store", self.document_id)
-        self._deferred = []
-        try:
-            stored = await self._services.store.load(self.document_id)
-            document = Document.from_stored(stored, name=self.document_id)
-            self._stored_bytes = sum(map(len, stored))
-        finally:
-            deferred, self._deferred = self._deferred, None
-        before = document.state_vector()
-        document.apply_stored(deferred, name=self.document_id)
-        self._document = document
-        self._needs_rebuild = False
-        if deferred:
-            # Committed on other nodes and not sent to the clients here yet. Deletions do not
-            # move the state vector, so the diff carries the whole delete set.
-            self._broadcast_update(document.diff(before))
-
-    async def _catch_up(self, document: Document) -> None:
-        self._needs_catch_up = False
-        self._metrics.pubsub_catchups.inc()
-        # Refusals shared by envelope may have been lost with the updates.
-        self._refused.merge(await self._services.refusals.load(self.document_id))
-        before = document.state_vector()
-        stored = await self._services.store.load(self.document_id)
-        document.apply_stored(stored, name=self.document_id)
-        self._stored_bytes = sum(map(len, stored))
-        # Deletions do not move the state vector, so the diff carries the whole delete set.
-        diff = document.diff(before)
-        if diff != EMPTY_UPDATE:
-            self._broadcast_update(diff)
-
-    def _publish(self, kind: EnvelopeKind, payload: bytes) -> None:
-        self._sequence += 1
-        envelope = Envelope(kind, self._services.origin, self._sequence, payload)
-        self._services.broker.publish(self.document_id, envelope)
 
     def _broadcast_update(self, update: bytes) -> None:
         broadcast_update(self._connections, update, self._metrics)
@@ -693,13 +586,13 @@ class Room:
             code: close code sent to the connections still open.
             reason: close reason sent with it.
         """
-        if self.state is RoomState.OPEN:
-            self.state = RoomState.CLOSING
+        if self._state is RoomState.OPEN:
+            self._state = advance(self._state, RoomState.CLOSING)
             self._wakeup.set()
             await self._wait_settled(self._received)
             for connection in self._connections:
                 connection.close(code, reason)
-            self.state = RoomState.CLOSED
+            self._state = advance(self._state, RoomState.CLOSED)
             self._closed.set()
             async with self._progress:
                 self._progress.notify_all()
@@ -708,19 +601,6 @@ class Room:
 
     async def wait_closed(self) -> None:
         await self._closed.wait()
-
-
-@dataclass(slots=True)
-class _Pending:
-    """An update applied to the room's document and waiting for its commit."""
-
-    update: bytes
-    author: str | None
-    """The account it is attributed to in the log (None: a guest)."""
-    writer: Connection | None
-    """The connection that sent it; None for a change the server made."""
-    done: asyncio.Future[None] | None = None
-    """Resolved once it is committed, for a change the server made."""
 
 
 def access_event(document_id: str, principal: Principal) -> dict[str, object]:
