@@ -32,15 +32,12 @@ from dataclasses import dataclass, field
 
 from crdt import (
     AwarenessEntry,
-    AwarenessMessage,
     Document,
-    Event,
     Message,
     ProtocolError,
     Saved,
     decode_state_vector,
     encode,
-    encode_awareness,
     encode_state_vector,
 )
 from crdt.dependencies import UpdateFacts, deletes_anything_new, inspect_update
@@ -53,22 +50,22 @@ from crdt.server_session import (
     UpdateReceived,
     UpdateRefused,
 )
+from server.audience import Audience, access_event
 from server.broker import Broker
 from server.channel import CloseCode
 from server.commit import Pending, append_batch
-from server.connection import Connection, Principal, broadcast, broadcast_update
+from server.connection import Connection, Principal
 from server.delivery import Delivery
 from server.metrics import Metrics
-from server.presence import Presence, PresenceClaims, PresenceLimits
+from server.presence import PresenceClaims, PresenceLimits
 from server.refused import STALE_COPY_REASON, RefusedChanges
-from server.roles import GUEST_ROLE, can_comment
 from server.room_document import RoomDocument
 from server.room_state import DocumentState, RoomClosing, RoomState, advance
 from storage import DocumentStore
 from storage.errors import StorageError
 from storage.refusals import MemoryRefusals, Refusals
 
-__all__ = ["Room", "RoomClosing", "RoomServices", "RoomState", "access_event"]
+__all__ = ["Room", "RoomClosing", "RoomServices", "RoomState"]
 
 logger = logging.getLogger("gess.room")
 
@@ -131,16 +128,17 @@ class Room:
             max_bytes=services.max_document_bytes,
             stored_bytes=stored_bytes,
         )
-        self._connections: set[Connection] = set()
-        self._presence = Presence(
-            document_id,
-            services.presence,
-            services.claims,
-            lambda changed, sender: self._presence_from(sender, changed),
-        )
         self._refused = RefusedChanges(refused)
         self._delivery = Delivery(
             document_id, services.broker, services.origin, services.metrics, self
+        )
+        self._audience = Audience(
+            document_id,
+            services.metrics,
+            self._delivery,
+            self._refused,
+            services.presence,
+            services.claims,
         )
         self._pending: list[Pending] = []
         self._pending_bytes = 0
@@ -168,12 +166,12 @@ class Room:
 
     @property
     def connections(self) -> frozenset[Connection]:
-        return frozenset(self._connections)
+        return frozenset(self._audience.connections)
 
     @property
     def idle(self) -> bool:
         """No connection and nothing waiting to be committed."""
-        return not self._connections and self._received == self._settled
+        return not self._audience.connections and self._received == self._settled
 
     def idle_for(self, now: float) -> float | None:
         """Seconds since the room last became idle (None: it is not idle)."""
@@ -222,7 +220,7 @@ class Room:
                 if self._doc.state is DocumentState.BROKEN:
                     deferred = await self._doc.rebuild()
                     if deferred is not None:
-                        self._broadcast_update(deferred)
+                        self._audience.broadcast_update(deferred)
                 yield self._doc.current
             finally:
                 self._door.set()
@@ -242,24 +240,17 @@ class Room:
         async with self.committed() as document:
             if self._state is not RoomState.OPEN:
                 raise RoomClosing(f"room {self.document_id} is {self._state.name.lower()}")
-            self._connections.add(connection)
+            self._audience.connections.add(connection)
             self._idle_since = None
             connection.send(ServerSession.greeting(document.state_vector()))
-        access = connection.sync.event(access_event(self.document_id, connection.principal))
-        if access is not None:
-            connection.send(access)
-        states = self._presence.states()
-        if states:
-            connection.send(encode(AwarenessMessage(encode_awareness(states))))
+        self._audience.welcome(connection, self.document_id)
 
     def leave(self, connection: Connection) -> None:
         """Remove a connection; its presence disappears for everyone else."""
-        if connection not in self._connections:
+        if connection not in self._audience.connections:
             return
-        self._connections.discard(connection)
-        self._refused.forget(connection)
-        self._share_presence(self._presence.leave(connection))
-        if not self._connections:
+        self._audience.remove(connection)
+        if not self._audience.connections:
             self._idle_since = time.monotonic()
 
     def change_principal(self, connection: Connection, principal: Principal) -> None:
@@ -302,10 +293,9 @@ class Room:
             case UpdateRefused(update):
                 await self._refuse(connection, update)
             case PresenceReceived(entries):
-                self._presence_from(connection, self._presence.local(connection, entries))
+                self._audience.local_presence(connection, entries)
             case PresenceQueried():
-                states = self._presence.states()
-                connection.send(encode(AwarenessMessage(encode_awareness(states))))
+                self._audience.send_presence(connection)
 
     async def _receive_update(self, connection: Connection, update: bytes) -> None:
         early: tuple[dict[int, int], UpdateFacts] | None = None
@@ -359,7 +349,7 @@ class Room:
         if facts.deleted and deletes_anything_new(facts.deleted, document.diff(vector)):
             state = decode_state_vector(vector)
             deletes = {c: state.get(c, 0) for c in connection.awareness_ids}
-        writers = [c for c in self._connections if c.principal.can_write]
+        writers = [c for c in self._audience.connections if c.principal.can_write]
         fresh = self._refused.refuse(connection, facts.adds, writers, deletes=deletes)
         if not fresh:
             return
@@ -410,25 +400,6 @@ class Room:
 
     # -- presence and events --------------------------------------------------------------------
 
-    def _presence_from(self, connection: Connection | None, changed: list[AwarenessEntry]) -> None:
-        """Share a connection's presence that changed, now or once its rate allowed it."""
-        if connection is not None:
-            if connection.principal.can_write and self._refused.stale(connection):
-                # A copy that had changes refused, back as a writer: its sync would send
-                # them (deletions included, which name no client) again.
-                connection.close(CloseCode.REFUSED_CHANGES, STALE_COPY_REASON)
-                return
-        self._share_presence(changed, exclude=connection)
-
-    def _share_presence(
-        self, changed: list[AwarenessEntry], exclude: Connection | None = None
-    ) -> None:
-        if not changed:
-            return
-        payload = encode_awareness(changed)
-        self._broadcast(encode(AwarenessMessage(payload)), exclude)
-        self._delivery.publish(EnvelopeKind.AWARENESS, payload)
-
     def send_event(self, data: dict[str, object], *, members_only: bool = False) -> None:
         """Send a server event to every client here that asked for events, and to other nodes.
 
@@ -437,14 +408,12 @@ class Room:
             members_only: only for members of the document's workspace
                 (:attr:`Principal.member`), not for people reading a published document.
         """
-        self.remote_event(data, members_only)
+        self._audience.event(data, members_only)
         self._delivery.publish_event(data, members_only)
 
     def expire_presence(self, timeout: float) -> None:
         """Drop presence from other nodes that was not renewed within ``timeout`` seconds."""
-        removed = self._presence.expire(time.monotonic(), timeout)
-        if removed:
-            self._broadcast(encode(AwarenessMessage(encode_awareness(removed))))
+        self._audience.expire_presence(timeout)
 
     # -- other nodes (server.delivery.Recipient) ------------------------------------------------
 
@@ -464,23 +433,19 @@ class Room:
     def apply_remote(self, update: bytes) -> None:
         was = self._doc.state
         if self._doc.apply_remote(update):
-            self._broadcast_update(update)
+            self._audience.broadcast_update(update)
         if self._doc.state is DocumentState.BROKEN and was is not DocumentState.BROKEN:
             self._door.clear()
             self._wakeup.set()
 
     def remote_presence(self, entries: list[AwarenessEntry]) -> None:
-        changed = self._presence.remote(entries, time.monotonic())
-        if changed:
-            self._broadcast(encode(AwarenessMessage(encode_awareness(changed))))
+        self._audience.remote_presence(entries)
 
     def remote_refusals(self, clocks: dict[int, int]) -> None:
         self._refused.merge(clocks)
 
     def remote_event(self, event: dict[str, object], members_only: bool) -> None:
-        targets = [c for c in self._connections if c.sync.takes_event(members_only=members_only)]
-        if targets:
-            broadcast(targets, encode(Event(event)), self._metrics)
+        self._audience.event(event, members_only)
 
     # -- commit loop ---------------------------------------------------------------------------
 
@@ -520,7 +485,7 @@ class Room:
                     self._refused.merge(await self._services.refusals.load(self.document_id))
                     diff = await self._doc.catch_up()
                     if diff is not None:
-                        self._broadcast_update(diff)
+                        self._audience.broadcast_update(diff)
         except StorageError as exc:
             # The database is away: keep serving, try again shortly.
             logger.warning("document %s: cannot read the store: %s", self.document_id, exc)
@@ -552,7 +517,7 @@ class Room:
         # Every connection, the writers included: a stock client takes its own update coming
         # back as the proof that it is saved (y-websocket's sync status), and it is one
         # message encoded once for all.
-        self._broadcast_update(merged)
+        self._audience.broadcast_update(merged)
         self._delivery.publish(EnvelopeKind.UPDATE, merged)
         saved = encode(Saved(committed))
         for writer in writers:
@@ -570,13 +535,6 @@ class Room:
                 lambda: self._settled >= target or self._state is RoomState.CLOSED
             )
 
-    def _broadcast_update(self, update: bytes) -> None:
-        broadcast_update(self._connections, update, self._metrics)
-
-    def _broadcast(self, data: bytes, exclude: Connection | None = None) -> None:
-        targets = self._connections if exclude is None else self._connections - {exclude}
-        broadcast(targets, data, self._metrics)
-
     # -- lifecycle -----------------------------------------------------------------------------
 
     async def close(self, code: int = CloseCode.GOING_AWAY, reason: str = "") -> None:
@@ -590,7 +548,7 @@ class Room:
             self._state = advance(self._state, RoomState.CLOSING)
             self._wakeup.set()
             await self._wait_settled(self._received)
-            for connection in self._connections:
+            for connection in self._audience.connections:
                 connection.close(code, reason)
             self._state = advance(self._state, RoomState.CLOSED)
             self._closed.set()
@@ -601,15 +559,3 @@ class Room:
 
     async def wait_closed(self) -> None:
         await self._closed.wait()
-
-
-def access_event(document_id: str, principal: Principal) -> dict[str, object]:
-    """The ``access`` event: what a connection may do in its document, sent to clients that
-    asked for events when they join and whenever their role changes."""
-    return {
-        "type": "access",
-        "document_id": document_id,
-        "role": principal.role or GUEST_ROLE,
-        "can_write": principal.can_write,
-        "can_comment": can_comment(principal.role),
-    }
