@@ -53,14 +53,14 @@ from crdt.server_session import (
 from server.audience import Audience, access_event
 from server.broker import Broker
 from server.channel import CloseCode
-from server.commit import Pending, append_batch
+from server.commit import CommitQueue, Pending, append_batch
 from server.connection import Connection, Principal
 from server.delivery import Delivery
 from server.metrics import Metrics
 from server.presence import PresenceClaims, PresenceLimits
 from server.refused import STALE_COPY_REASON, RefusedChanges
 from server.room_document import RoomDocument
-from server.room_state import DocumentState, RoomClosing, RoomState, advance
+from server.room_state import DocumentState, RoomClosing, RoomState, Usage, advance
 from storage import DocumentStore
 from storage.errors import StorageError
 from storage.refusals import MemoryRefusals, Refusals
@@ -116,9 +116,8 @@ class Room:
     ) -> None:
         self.document_id = document_id
         self._state = RoomState.OPEN
-        self._idle_since: float | None = time.monotonic()
-        self._last_commit: float | None = None
-        self._edited = False
+        self.usage = Usage(idle_since=time.monotonic())
+        """For the room manager: when the room was last idle, and edits not checkpointed."""
         self._services = services
         self._metrics = services.metrics
         self._doc = RoomDocument(
@@ -140,14 +139,7 @@ class Room:
             services.presence,
             services.claims,
         )
-        self._pending: list[Pending] = []
-        self._pending_bytes = 0
-        self._inflight_bytes = 0
-        """Bytes of the batch being committed."""
-        self._received = 0
-        self._settled = 0
-        self._wakeup = asyncio.Event()
-        self._progress = asyncio.Condition()
+        self._queue = CommitQueue(services.metrics)
         self._closed = asyncio.Event()
         self._door = asyncio.Event()
         """Set while updates may enter the document; cleared while a hold reads it."""
@@ -171,38 +163,17 @@ class Room:
     @property
     def idle(self) -> bool:
         """No connection and nothing waiting to be committed."""
-        return not self._audience.connections and self._received == self._settled
+        return not self._audience.connections and self._queue.settled
 
     def idle_for(self, now: float) -> float | None:
         """Seconds since the room last became idle (None: it is not idle)."""
-        if not self.idle or self._idle_since is None:
-            return None
-        return now - self._idle_since
+        since = self.usage.idle_since
+        return None if since is None or not self.idle else now - since
 
     def restart_idle(self) -> None:
         """Count the room idle from now, if it is (a server-side change just ended)."""
         if self.idle:
-            self._idle_since = time.monotonic()
-
-    @property
-    def edited(self) -> bool:
-        """Something was committed since :meth:`take_edits` last ran."""
-        return self._edited
-
-    def quiet_for(self, now: float) -> float | None:
-        """Seconds since the last commit, if edited since :meth:`take_edits` (else None)."""
-        if not self._edited or self._last_commit is None:
-            return None
-        return now - self._last_commit
-
-    def take_edits(self) -> bool:
-        """Whether edits were committed since the last call (a checkpoint takes them)."""
-        edited, self._edited = self._edited, False
-        return edited
-
-    @property
-    def _uncommitted(self) -> int:
-        return self._pending_bytes + self._inflight_bytes
+            self.usage.idle_since = time.monotonic()
 
     @contextlib.asynccontextmanager
     async def committed(self) -> AsyncIterator[Document]:
@@ -216,7 +187,7 @@ class Room:
         async with self._holds:
             self._door.clear()
             try:
-                await self._wait_settled(self._received)
+                await self._queue.wait_settled(self._closed.is_set)
                 if self._doc.state is DocumentState.BROKEN:
                     deferred = await self._doc.rebuild()
                     if deferred is not None:
@@ -241,7 +212,7 @@ class Room:
             if self._state is not RoomState.OPEN:
                 raise RoomClosing(f"room {self.document_id} is {self._state.name.lower()}")
             self._audience.connections.add(connection)
-            self._idle_since = None
+            self.usage.idle_since = None
             connection.send(ServerSession.greeting(document.state_vector()))
         self._audience.welcome(connection, self.document_id)
 
@@ -251,7 +222,7 @@ class Room:
             return
         self._audience.remove(connection)
         if not self._audience.connections:
-            self._idle_since = time.monotonic()
+            self.usage.idle_since = time.monotonic()
 
     def change_principal(self, connection: Connection, principal: Principal) -> None:
         """Give a connection new rights (its role changed while it is connected).
@@ -306,10 +277,10 @@ class Room:
             # meanwhile (checked below).
             state = decode_state_vector(self._doc.current.state_vector())
             early = state, await asyncio.to_thread(inspect_update, update, state)
-        if self._pending_bytes >= self._services.max_pending_bytes:
+        if self._queue.pending_bytes >= self._services.max_pending_bytes:
             # The store is behind: stop reading from this writer until it catches up.
-            await self._wait_settled(self._received)
-        await self._doc.check_size(update, self._uncommitted)
+            await self._queue.wait_settled(self._closed.is_set)
+        await self._doc.check_size(update, self._queue.uncommitted)
         await self._door.wait()
         if self._state is not RoomState.OPEN:
             # A closing room commits what it has; the client resends the rest on reconnect.
@@ -337,7 +308,7 @@ class Room:
             )
             return
         self._apply(update)
-        self._enqueue(Pending(update, connection.principal.user_id, connection))
+        self._queue.put(Pending(update, connection.principal.user_id, connection))
 
     async def _refuse(self, connection: Connection, update: bytes) -> None:
         """Refuse an update from a connection that may not write, and remember its clocks."""
@@ -373,13 +344,13 @@ class Room:
             StorageError: it could not be committed (the room rebuilds from the store), or
                 the room is closing.
         """
-        await self._doc.check_size(update, self._uncommitted)
+        await self._doc.check_size(update, self._queue.uncommitted)
         await self._door.wait()
         if self._state is not RoomState.OPEN:
             raise StorageError(f"room {self.document_id} is closing")
         self._apply(update)
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._enqueue(Pending(update, author, None, done))
+        self._queue.put(Pending(update, author, None, done))
         await done
 
     def _apply(self, update: bytes) -> None:
@@ -388,15 +359,8 @@ class Room:
         except ProtocolError:
             if self._doc.state is DocumentState.BROKEN:
                 self._door.clear()  # nothing more goes into a document that cannot be trusted
-                self._wakeup.set()
+                self._queue.wake()
             raise
-
-    def _enqueue(self, pending: Pending) -> None:
-        self._pending.append(pending)
-        self._pending_bytes += len(pending.update)
-        self._received += 1
-        self._metrics.updates_pending.inc()
-        self._wakeup.set()
 
     # -- presence and events --------------------------------------------------------------------
 
@@ -428,7 +392,7 @@ class Room:
     def catch_up(self) -> None:
         """Ask the commit loop to merge in whatever the store has that this room lacks."""
         if self._doc.fell_behind():
-            self._wakeup.set()
+            self._queue.wake()
 
     def apply_remote(self, update: bytes) -> None:
         was = self._doc.state
@@ -436,7 +400,7 @@ class Room:
             self._audience.broadcast_update(update)
         if self._doc.state is DocumentState.BROKEN and was is not DocumentState.BROKEN:
             self._door.clear()
-            self._wakeup.set()
+            self._queue.wake()
 
     def remote_presence(self, entries: list[AwarenessEntry]) -> None:
         self._audience.remote_presence(entries)
@@ -452,28 +416,22 @@ class Room:
     async def run(self) -> None:
         """Commit pending updates until the room is closed; owned by the room manager."""
         while True:
-            if not self._pending:
+            if self._queue.empty:
                 if self._doc.state is not DocumentState.CURRENT:
                     await self._repair()
                     continue
                 if self._state is not RoomState.OPEN:
                     return
-                self._wakeup.clear()
-                await self._wakeup.wait()
+                await self._queue.wait_for_work()
                 continue
-            batch, self._pending, self._pending_bytes = self._pending, [], 0
-            self._inflight_bytes = sum(len(p.update) for p in batch)
+            batch = self._queue.take()
             # Everything in the document is now either committed or in this batch: once the
             # batch commits, this is exactly the committed state vector.
             committed = self._doc.current.state_vector()
             try:
                 await self._commit(batch, committed)
             finally:
-                self._inflight_bytes = 0
-                self._settled += len(batch)
-                self._metrics.updates_pending.dec(len(batch))
-                async with self._progress:
-                    self._progress.notify_all()
+                await self._queue.done(batch)
 
     async def _repair(self) -> None:
         """Rebuild or catch up the document under a hold (nothing is pending)."""
@@ -501,7 +459,7 @@ class Room:
             # The document holds updates the store does not: rebuild it before anyone reads it.
             self._doc.broke()
             self._door.clear()
-            self._wakeup.set()
+            self._queue.wake()
             for writer in writers:
                 writer.close(
                     CloseCode.INTERNAL,
@@ -513,7 +471,7 @@ class Room:
                     pending.done.set_exception(StorageError(f"not saved: {exc}"))
             return
         self._metrics.commit_seconds.observe(time.perf_counter() - started)
-        self._last_commit, self._edited = time.monotonic(), True
+        self.usage.committed(time.monotonic())
         # Every connection, the writers included: a stock client takes its own update coming
         # back as the proof that it is saved (y-websocket's sync status), and it is one
         # message encoded once for all.
@@ -527,14 +485,6 @@ class Room:
             if pending.done is not None and not pending.done.done():
                 pending.done.set_result(None)
 
-    async def _wait_settled(self, target: int) -> None:
-        if self._settled >= target:
-            return
-        async with self._progress:
-            await self._progress.wait_for(
-                lambda: self._settled >= target or self._state is RoomState.CLOSED
-            )
-
     # -- lifecycle -----------------------------------------------------------------------------
 
     async def close(self, code: int = CloseCode.GOING_AWAY, reason: str = "") -> None:
@@ -546,14 +496,13 @@ class Room:
         """
         if self._state is RoomState.OPEN:
             self._state = advance(self._state, RoomState.CLOSING)
-            self._wakeup.set()
-            await self._wait_settled(self._received)
+            self._queue.wake()
+            await self._queue.wait_settled(self._closed.is_set)
             for connection in self._audience.connections:
                 connection.close(code, reason)
             self._state = advance(self._state, RoomState.CLOSED)
             self._closed.set()
-            async with self._progress:
-                self._progress.notify_all()
+            await self._queue.notify()
         else:
             await self._closed.wait()
 

@@ -9,12 +9,13 @@ is being rebuilt, and must still rebuild it before anyone reads it. Every change
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import Enum, auto
 from typing import TypeVar
 
 from crdt import CollabError
 
-__all__ = ["DocumentState", "RoomClosing", "RoomState", "StateError", "advance"]
+__all__ = ["DocumentState", "RoomClosing", "RoomState", "StateError", "Usage", "advance"]
 
 
 class RoomState(Enum):
@@ -89,3 +90,29 @@ def advance(current: State, new: State) -> State:
             f"{type(current).__name__}: no transition from {current.name} to {new.name}"
         )
     return new
+
+
+@dataclass(slots=True)
+class Usage:
+    """When a room was last used and edited: what the room manager's sweeper reads to
+    unload idle rooms and to checkpoint edited ones."""
+
+    idle_since: float | None
+    """When the room last became idle (None: it is in use)."""
+    last_commit: float | None = None
+    edited: bool = False
+    """Something was committed since :meth:`take_edits` last ran."""
+
+    def committed(self, now: float) -> None:
+        self.last_commit, self.edited = now, True
+
+    def quiet_for(self, now: float) -> float | None:
+        """Seconds since the last commit, if edited since :meth:`take_edits` (else None)."""
+        if not self.edited or self.last_commit is None:
+            return None
+        return now - self.last_commit
+
+    def take_edits(self) -> bool:
+        """Whether edits were committed since the last call (a checkpoint takes them)."""
+        edited, self.edited = self.edited, False
+        return edited

@@ -250,7 +250,7 @@ class RoomManager:
                 room.expire_presence(self._presence_timeout)
                 if beat:
                     room.heartbeat(silence=SILENCE_SECONDS)
-                quiet = room.quiet_for(now)
+                quiet = room.usage.quiet_for(now)
                 if self._checkpoint is not None and quiet is not None:
                     if quiet >= self._checkpoint_after:
                         self._start_checkpoint(room)
@@ -264,14 +264,14 @@ class RoomManager:
                     logger.debug("unloading idle document %s", room.document_id)
                     await room.close()
                     self._forget(room)
-                    if room.edited:
+                    if room.usage.edited:
                         self._start_checkpoint(room)
 
     def _start_checkpoint(self, room: Room) -> None:
         """Checkpoint the room's edits so far in the background (once at a time per document)."""
         if self._checkpoint is None or room.document_id in self._checkpointing:
             return
-        room.take_edits()
+        room.usage.take_edits()
         self._checkpointing.add(room.document_id)
         assert self._task_group is not None
         self._task_group.create_task(self._run_checkpoint(room.document_id))
@@ -296,11 +296,13 @@ class RoomManager:
                 *(room.close(CloseCode.GOING_AWAY, "server shutting down") for room in rooms)
             )
         edited = [
-            r.document_id for r in rooms if r.edited and r.document_id not in self._checkpointing
+            r.document_id
+            for r in rooms
+            if r.usage.edited and r.document_id not in self._checkpointing
         ]
         if self._checkpoint is not None and edited:
             for room in rooms:
-                room.take_edits()
+                room.usage.take_edits()
             try:
                 async with asyncio.timeout(SHUTDOWN_CHECKPOINT_SECONDS):
                     await asyncio.gather(*(self._run_checkpoint(d) for d in edited))
