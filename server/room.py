@@ -28,7 +28,6 @@ import contextlib
 import logging
 import time
 from collections.abc import AsyncIterator, Mapping
-from dataclasses import dataclass, field
 
 from crdt import (
     AwarenessEntry,
@@ -36,11 +35,9 @@ from crdt import (
     Message,
     ProtocolError,
     Saved,
-    decode_state_vector,
     encode,
     encode_state_vector,
 )
-from crdt.dependencies import UpdateFacts, deletes_anything_new, inspect_update
 from crdt.relay import Envelope, EnvelopeKind
 from crdt.server_session import (
     PresenceQueried,
@@ -51,47 +48,19 @@ from crdt.server_session import (
     UpdateRefused,
 )
 from server.audience import Audience, access_event
-from server.broker import Broker
 from server.channel import CloseCode
 from server.commit import CommitQueue, Pending, append_batch
 from server.connection import Connection, Principal
 from server.delivery import Delivery
-from server.metrics import Metrics
-from server.presence import PresenceClaims, PresenceLimits
 from server.refused import STALE_COPY_REASON, RefusedChanges
 from server.room_document import RoomDocument
+from server.room_services import RoomServices
 from server.room_state import DocumentState, RoomClosing, RoomState, Usage, advance
-from storage import DocumentStore
 from storage.errors import StorageError
-from storage.refusals import MemoryRefusals, Refusals
 
 __all__ = ["Room", "RoomClosing", "RoomServices", "RoomState"]
 
 logger = logging.getLogger("gess.room")
-
-_INSPECT_IN_THREAD_BYTES = 64 * 1024
-"""Updates larger than this are read for their dependencies in a worker thread."""
-
-
-@dataclass(frozen=True, slots=True)
-class RoomServices:
-    """What every room of a node shares."""
-
-    store: DocumentStore
-    broker: Broker
-    metrics: Metrics
-    origin: str
-    """This node's name in envelopes: node id and boot, unique per process."""
-    max_pending_bytes: int = 64 * 1024 * 1024
-    """Uncommitted bytes beyond which writers wait for a commit."""
-    refusals: Refusals = field(default_factory=MemoryRefusals)
-    """Where refused changes are remembered (:mod:`server.refused`)."""
-    max_document_bytes: int = 64 * 1024 * 1024
-    """The most bytes a document may take in the store (snapshot plus log)."""
-    presence: PresenceLimits = PresenceLimits()
-    """Bounds on each connection's presence."""
-    claims: PresenceClaims = field(default_factory=PresenceClaims)
-    """Awareness client ids reserved for the account that last held them, across rooms."""
 
 
 class Room:
@@ -269,14 +238,7 @@ class Room:
                 self._audience.send_presence(connection)
 
     async def _receive_update(self, connection: Connection, update: bytes) -> None:
-        early: tuple[dict[int, int], UpdateFacts] | None = None
-        if len(update) > _INSPECT_IN_THREAD_BYTES:
-            # Reading a large update struct by struct takes a while (a full resync: ~20 µs a
-            # struct): off the event loop, against the state of now. Dependencies only grow,
-            # so an answer from an earlier state is safe unless the document is rebuilt
-            # meanwhile (checked below).
-            state = decode_state_vector(self._doc.current.state_vector())
-            early = state, await asyncio.to_thread(inspect_update, update, state)
+        early = await self._doc.inspect_early(update)
         if self._queue.pending_bytes >= self._services.max_pending_bytes:
             # The store is behind: stop reading from this writer until it catches up.
             await self._queue.wait_settled(self._closed.is_set)
@@ -285,14 +247,7 @@ class Room:
         if self._state is not RoomState.OPEN:
             # A closing room commits what it has; the client resends the rest on reconnect.
             return
-        # Checked against the document as it is now, with no await before applying: what is
-        # pending counts, since it commits before this update does.
-        document = self._doc.current
-        now = decode_state_vector(document.state_vector())
-        if early is not None and all(now.get(c, 0) >= k for c, k in early[0].items()):
-            facts = early[1]
-        else:
-            facts = inspect_update(update, now)
+        facts = self._doc.inspect(update, early)
         if self._refused.reaches(facts.ends):
             connection.close(CloseCode.REFUSED_CHANGES, STALE_COPY_REASON)
             return
@@ -313,15 +268,9 @@ class Room:
     async def _refuse(self, connection: Connection, update: bytes) -> None:
         """Refuse an update from a connection that may not write, and remember its clocks."""
         connection.send(ServerSession.refusal())
-        document = self._doc.current
-        vector = document.state_vector()
-        facts = inspect_update(update, decode_state_vector(vector))
-        deletes: dict[int, int] | None = None
-        if facts.deleted and deletes_anything_new(facts.deleted, document.diff(vector)):
-            state = decode_state_vector(vector)
-            deletes = {c: state.get(c, 0) for c in connection.awareness_ids}
+        adds, deletes = self._doc.refused_clocks(update, connection.awareness_ids)
         writers = [c for c in self._audience.connections if c.principal.can_write]
-        fresh = self._refused.refuse(connection, facts.adds, writers, deletes=deletes)
+        fresh = self._refused.refuse(connection, adds, writers, deletes=deletes)
         if not fresh:
             return
         try:

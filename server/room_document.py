@@ -11,15 +11,31 @@ keeps the state, through :func:`~server.room_state.advance`.
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections.abc import Iterable
 
-from crdt import EMPTY_UPDATE, Document, DocumentTooLarge, PoisonedUpdate, ProtocolError
+from crdt import (
+    EMPTY_UPDATE,
+    Document,
+    DocumentTooLarge,
+    PoisonedUpdate,
+    ProtocolError,
+    decode_state_vector,
+)
+from crdt.dependencies import UpdateFacts, deletes_anything_new, inspect_update
 from server.room_state import DocumentState, advance
 from storage import DocumentStore
 
 __all__ = ["RoomDocument"]
 
 logger = logging.getLogger("gess.room")
+
+_INSPECT_IN_THREAD_BYTES = 64 * 1024
+"""Updates larger than this are read for their dependencies in a worker thread."""
+
+Early = tuple[dict[int, int], UpdateFacts]
+"""What :meth:`RoomDocument.inspect_early` found, and against which state vector."""
 
 
 class RoomDocument:
@@ -84,6 +100,43 @@ class RoomDocument:
         """Note that the document holds what the store does not: rebuild before reading."""
         if self.state is not DocumentState.BROKEN:
             self.state = advance(self.state, DocumentState.BROKEN)
+
+    # -- inspection ------------------------------------------------------------------------
+
+    async def inspect_early(self, update: bytes) -> Early | None:
+        """Read a large update's dependencies in a worker thread, before it waits its turn.
+
+        Reading one struct by struct takes a while (a full resync: ~20 µs a struct): off the
+        event loop, against the state of now. Dependencies only grow, so the answer stays
+        good unless the document is rebuilt meanwhile (:meth:`inspect` checks). None for a
+        small update.
+        """
+        if len(update) <= _INSPECT_IN_THREAD_BYTES:
+            return None
+        state = decode_state_vector(self.current.state_vector())
+        return state, await asyncio.to_thread(inspect_update, update, state)
+
+    def inspect(self, update: bytes, early: Early | None) -> UpdateFacts:
+        """What an update adds, deletes and lacks, against the document as it is now (what
+        is pending counts, since it commits first): call with no await before applying."""
+        now = decode_state_vector(self.current.state_vector())
+        if early is not None and all(now.get(c, 0) >= k for c, k in early[0].items()):
+            return early[1]
+        return inspect_update(update, now)
+
+    def refused_clocks(
+        self, update: bytes, sender_ids: Iterable[int]
+    ) -> tuple[dict[int, int], dict[int, int] | None]:
+        """The clocks to refuse for an update that may not enter: what it adds per client,
+        and, if it deletes anything the document has, the sender's awareness ids at their
+        clocks (deletions name no client)."""
+        vector = self.current.state_vector()
+        state = decode_state_vector(vector)
+        facts = inspect_update(update, state)
+        deletes: dict[int, int] | None = None
+        if facts.deleted and deletes_anything_new(facts.deleted, self.current.diff(vector)):
+            deletes = {c: state.get(c, 0) for c in sender_ids}
+        return dict(facts.adds), deletes
 
     # -- changes ---------------------------------------------------------------------------
 
