@@ -64,6 +64,28 @@ class Audience:
         if states:
             connection.send(encode(AwarenessMessage(encode_awareness(states))))
 
+    def change_principal(
+        self, connection: Connection, principal: Principal, document_id: str
+    ) -> None:
+        """Give a connection new rights (its role changed while it is connected).
+
+        A client that asked for events is told (an ``access`` event). A connection whose
+        changes were refused while it could not write, and that now may write, is closed with
+        :attr:`CloseCode.REFUSED_CHANGES`: its copy holds those changes and builds on them,
+        and the document will never take them.
+        """
+        before, connection.principal = connection.principal, principal
+        if (before.role, before.can_write, before.member) != (
+            principal.role,
+            principal.can_write,
+            principal.member,
+        ):
+            access = connection.sync.event(access_event(document_id, principal))
+            if access is not None:
+                connection.send(access)
+        if principal.can_write and not before.can_write and self._refused.stale(connection):
+            connection.close(CloseCode.REFUSED_CHANGES, STALE_COPY_REASON)
+
     def remove(self, connection: Connection) -> None:
         """Forget a connection; its presence disappears for everyone else."""
         self.connections.discard(connection)

@@ -47,7 +47,7 @@ from crdt.server_session import (
     UpdateReceived,
     UpdateRefused,
 )
-from server.audience import Audience, access_event
+from server.audience import Audience
 from server.channel import CloseCode
 from server.commit import CommitQueue, Pending, append_batch
 from server.connection import Connection, Principal
@@ -194,24 +194,9 @@ class Room:
             self.usage.idle_since = time.monotonic()
 
     def change_principal(self, connection: Connection, principal: Principal) -> None:
-        """Give a connection new rights (its role changed while it is connected).
-
-        A client that asked for events is told (an ``access`` event). A connection whose
-        changes were refused while it could not write, and that now may write, is closed with
-        :attr:`CloseCode.REFUSED_CHANGES`: its copy holds those changes and builds on them,
-        and the document will never take them.
-        """
-        before, connection.principal = connection.principal, principal
-        if (before.role, before.can_write, before.member) != (
-            principal.role,
-            principal.can_write,
-            principal.member,
-        ):
-            access = connection.sync.event(access_event(self.document_id, principal))
-            if access is not None:
-                connection.send(access)
-        if principal.can_write and not before.can_write and self._refused.stale(connection):
-            connection.close(CloseCode.REFUSED_CHANGES, STALE_COPY_REASON)
+        """Give a connection new rights (its role changed while it is connected): see
+        :meth:`Audience.change_principal`."""
+        self._audience.change_principal(connection, principal, self.document_id)
 
     # -- messages from clients ------------------------------------------------------------------
 
