@@ -53,7 +53,7 @@ from server.commit import CommitQueue, Pending, append_batch
 from server.connection import Connection, Principal
 from server.delivery import Delivery
 from server.refused import STALE_COPY_REASON, RefusedChanges
-from server.room_document import RoomDocument
+from server.room_document import INSPECT_IN_THREAD_BYTES, RoomDocument
 from server.room_services import RoomServices
 from server.room_state import DocumentState, RoomClosing, RoomState, Usage, advance
 from storage.errors import StorageError
@@ -223,7 +223,10 @@ class Room:
                 self._audience.send_presence(connection)
 
     async def _receive_update(self, connection: Connection, update: bytes) -> None:
-        early = await self._doc.inspect_early(update)
+        # Small updates, nearly all of them, take no extra await here: the hot path.
+        early = None
+        if len(update) > INSPECT_IN_THREAD_BYTES:
+            early = await self._doc.inspect_early(update)
         if self._queue.pending_bytes >= self._services.max_pending_bytes:
             # The store is behind: stop reading from this writer until it catches up.
             await self._queue.wait_settled(self._closed.is_set)

@@ -27,12 +27,13 @@ from crdt.dependencies import UpdateFacts, deletes_anything_new, inspect_update
 from server.room_state import DocumentState, advance
 from storage import DocumentStore
 
-__all__ = ["RoomDocument"]
+__all__ = ["INSPECT_IN_THREAD_BYTES", "RoomDocument"]
 
 logger = logging.getLogger("gess.room")
 
-_INSPECT_IN_THREAD_BYTES = 64 * 1024
-"""Updates larger than this are read for their dependencies in a worker thread."""
+INSPECT_IN_THREAD_BYTES = 64 * 1024
+"""Updates larger than this are read for their dependencies in a worker thread
+(:meth:`RoomDocument.inspect_early`)."""
 
 Early = tuple[dict[int, int], UpdateFacts]
 """What :meth:`RoomDocument.inspect_early` found, and against which state vector."""
@@ -103,16 +104,14 @@ class RoomDocument:
 
     # -- inspection ------------------------------------------------------------------------
 
-    async def inspect_early(self, update: bytes) -> Early | None:
+    async def inspect_early(self, update: bytes) -> Early:
         """Read a large update's dependencies in a worker thread, before it waits its turn.
 
         Reading one struct by struct takes a while (a full resync: ~20 µs a struct): off the
         event loop, against the state of now. Dependencies only grow, so the answer stays
-        good unless the document is rebuilt meanwhile (:meth:`inspect` checks). None for a
-        small update.
+        good unless the document is rebuilt meanwhile (:meth:`inspect` checks). Worth it
+        past :data:`INSPECT_IN_THREAD_BYTES`.
         """
-        if len(update) <= _INSPECT_IN_THREAD_BYTES:
-            return None
         state = decode_state_vector(self.current.state_vector())
         return state, await asyncio.to_thread(inspect_update, update, state)
 
