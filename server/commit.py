@@ -18,7 +18,7 @@ from server.connection import Connection
 from server.metrics import Metrics
 from storage import DocumentStore
 
-__all__ = ["CommitQueue", "Pending", "append_batch"]
+__all__ = ["CommitQueue", "Pending", "append_batch", "resolve"]
 
 
 @dataclass(slots=True)
@@ -149,3 +149,13 @@ async def append_batch(store: DocumentStore, document_id: str, batch: list[Pendi
         if isinstance(result, BaseException):
             raise result
     return merge_updates(list(parts.values()))
+
+
+def resolve(batch: list[Pending], error: Exception | None = None) -> None:
+    """Tell the server's own changes in a batch that it committed (or why it did not)."""
+    for pending in batch:
+        if pending.done is not None and not pending.done.done():
+            if error is None:
+                pending.done.set_result(None)
+            else:
+                pending.done.set_exception(error)

@@ -38,7 +38,7 @@ from crdt import (
     encode,
     encode_state_vector,
 )
-from crdt.relay import Envelope, EnvelopeKind
+from crdt.relay import EnvelopeKind
 from crdt.server_session import (
     PresenceQueried,
     PresenceReceived,
@@ -49,7 +49,7 @@ from crdt.server_session import (
 )
 from server.audience import Audience
 from server.channel import CloseCode
-from server.commit import CommitQueue, Pending, append_batch
+from server.commit import CommitQueue, Pending, append_batch, resolve
 from server.connection import Connection, Principal
 from server.delivery import Delivery
 from server.refused import STALE_COPY_REASON, RefusedChanges
@@ -97,17 +97,19 @@ class Room:
             stored_bytes=stored_bytes,
         )
         self._refused = RefusedChanges(refused)
-        self._delivery = Delivery(
+        self.delivery = Delivery(
             document_id, services.broker, services.origin, services.metrics, self
         )
-        self._audience = Audience(
+        """Envelopes to and from other nodes: the broker hands them to ``receive``."""
+        self.audience = Audience(
             document_id,
             services.metrics,
-            self._delivery,
+            self.delivery,
             self._refused,
             services.presence,
             services.claims,
         )
+        """The connections, and what they are sent besides the sync."""
         self._queue = CommitQueue(services.metrics)
         self._closed = asyncio.Event()
         self._door = asyncio.Event()
@@ -127,12 +129,12 @@ class Room:
 
     @property
     def connections(self) -> frozenset[Connection]:
-        return frozenset(self._audience.connections)
+        return frozenset(self.audience.connections)
 
     @property
     def idle(self) -> bool:
         """No connection and nothing waiting to be committed."""
-        return not self._audience.connections and self._queue.settled
+        return not self.audience.connections and self._queue.settled
 
     def idle_for(self, now: float) -> float | None:
         """Seconds since the room last became idle (None: it is not idle)."""
@@ -160,7 +162,7 @@ class Room:
                 if self._doc.state is DocumentState.BROKEN:
                     deferred = await self._doc.rebuild()
                     if deferred is not None:
-                        self._audience.broadcast_update(deferred)
+                        self.audience.broadcast_update(deferred)
                 yield self._doc.current
             finally:
                 self._door.set()
@@ -180,23 +182,23 @@ class Room:
         async with self.committed() as document:
             if self._state is not RoomState.OPEN:
                 raise RoomClosing(f"room {self.document_id} is {self._state.name.lower()}")
-            self._audience.connections.add(connection)
+            self.audience.connections.add(connection)
             self.usage.idle_since = None
             connection.send(ServerSession.greeting(document.state_vector()))
-        self._audience.welcome(connection, self.document_id)
+        self.audience.welcome(connection, self.document_id)
 
     def leave(self, connection: Connection) -> None:
         """Remove a connection; its presence disappears for everyone else."""
-        if connection not in self._audience.connections:
+        if connection not in self.audience.connections:
             return
-        self._audience.remove(connection)
-        if not self._audience.connections:
+        self.audience.remove(connection)
+        if not self.audience.connections:
             self.usage.idle_since = time.monotonic()
 
     def change_principal(self, connection: Connection, principal: Principal) -> None:
         """Give a connection new rights (its role changed while it is connected): see
         :meth:`Audience.change_principal`."""
-        self._audience.change_principal(connection, principal, self.document_id)
+        self.audience.change_principal(connection, principal, self.document_id)
 
     # -- messages from clients ------------------------------------------------------------------
 
@@ -218,9 +220,9 @@ class Room:
             case UpdateRefused(update):
                 await self._refuse(connection, update)
             case PresenceReceived(entries):
-                self._audience.local_presence(connection, entries)
+                self.audience.local_presence(connection, entries)
             case PresenceQueried():
-                self._audience.send_presence(connection)
+                self.audience.send_presence(connection)
 
     async def _receive_update(self, connection: Connection, update: bytes) -> None:
         # Small updates, nearly all of them, take no extra await here: the hot path.
@@ -257,7 +259,7 @@ class Room:
         """Refuse an update from a connection that may not write, and remember its clocks."""
         connection.send(ServerSession.refusal())
         adds, deletes = self._doc.refused_clocks(update, connection.awareness_ids)
-        writers = [c for c in self._audience.connections if c.principal.can_write]
+        writers = [c for c in self.audience.connections if c.principal.can_write]
         fresh = self._refused.refuse(connection, adds, writers, deletes=deletes)
         if not fresh:
             return
@@ -266,7 +268,7 @@ class Room:
         except StorageError as exc:
             # This node still refuses them; other nodes learn it from the envelope.
             logger.error("document %s: refusals not stored: %s", self.document_id, exc)
-        self._delivery.publish(EnvelopeKind.REFUSED, encode_state_vector(fresh))
+        self.delivery.publish(EnvelopeKind.REFUSED, encode_state_vector(fresh))
 
     async def submit(self, update: bytes, author: str | None) -> None:
         """Apply a change made by the server on someone's behalf (restoring a version, say).
@@ -295,9 +297,12 @@ class Room:
             self._doc.apply(update)
         except ProtocolError:
             if self._doc.state is DocumentState.BROKEN:
-                self._door.clear()  # nothing more goes into a document that cannot be trusted
-                self._queue.wake()
+                self._broken()
             raise
+
+    def _broken(self) -> None:
+        self._door.clear()  # nothing more goes into a document that cannot be trusted
+        self._queue.wake()  # the commit loop rebuilds it
 
     # -- presence and events --------------------------------------------------------------------
 
@@ -309,22 +314,10 @@ class Room:
             members_only: only for members of the document's workspace
                 (:attr:`Principal.member`), not for people reading a published document.
         """
-        self._audience.event(data, members_only)
-        self._delivery.publish_event(data, members_only)
-
-    def expire_presence(self, timeout: float) -> None:
-        """Drop presence from other nodes that was not renewed within ``timeout`` seconds."""
-        self._audience.expire_presence(timeout)
+        self.audience.event(data, members_only)
+        self.delivery.publish_event(data, members_only)
 
     # -- other nodes (server.delivery.Recipient) ------------------------------------------------
-
-    def deliver(self, envelope: Envelope) -> None:
-        """Take an envelope another node published for this document (already committed)."""
-        self._delivery.receive(envelope)
-
-    def heartbeat(self, silence: float) -> None:
-        """Repeat this node's latest sequence number; catch up if a node went silent."""
-        self._delivery.heartbeat(silence)
 
     def catch_up(self) -> None:
         """Ask the commit loop to merge in whatever the store has that this room lacks."""
@@ -334,19 +327,18 @@ class Room:
     def apply_remote(self, update: bytes) -> None:
         was = self._doc.state
         if self._doc.apply_remote(update):
-            self._audience.broadcast_update(update)
+            self.audience.broadcast_update(update)
         if self._doc.state is DocumentState.BROKEN and was is not DocumentState.BROKEN:
-            self._door.clear()
-            self._queue.wake()
+            self._broken()
 
     def remote_presence(self, entries: list[AwarenessEntry]) -> None:
-        self._audience.remote_presence(entries)
+        self.audience.remote_presence(entries)
 
     def remote_refusals(self, clocks: dict[int, int]) -> None:
         self._refused.merge(clocks)
 
     def remote_event(self, event: dict[str, object], members_only: bool) -> None:
-        self._audience.event(event, members_only)
+        self.audience.event(event, members_only)
 
     # -- commit loop ---------------------------------------------------------------------------
 
@@ -380,7 +372,7 @@ class Room:
                     self._refused.merge(await self._services.refusals.load(self.document_id))
                     diff = await self._doc.catch_up()
                     if diff is not None:
-                        self._audience.broadcast_update(diff)
+                        self.audience.broadcast_update(diff)
         except StorageError as exc:
             # The database is away: keep serving, try again shortly.
             logger.warning("document %s: cannot read the store: %s", self.document_id, exc)
@@ -395,32 +387,27 @@ class Room:
             logger.error("document %s: %d updates not saved: %s", self.document_id, len(batch), exc)
             # The document holds updates the store does not: rebuild it before anyone reads it.
             self._doc.broke()
-            self._door.clear()
-            self._queue.wake()
+            self._broken()
             for writer in writers:
                 writer.close(
                     CloseCode.INTERNAL,
                     "the server could not save your changes; reconnect to send them again",
                     drain=False,
                 )
-            for pending in batch:
-                if pending.done is not None and not pending.done.done():
-                    pending.done.set_exception(StorageError(f"not saved: {exc}"))
+            resolve(batch, StorageError(f"not saved: {exc}"))
             return
         self._metrics.commit_seconds.observe(time.perf_counter() - started)
         self.usage.committed(time.monotonic())
         # Every connection, the writers included: a stock client takes its own update coming
         # back as the proof that it is saved (y-websocket's sync status), and it is one
         # message encoded once for all.
-        self._audience.broadcast_update(merged)
-        self._delivery.publish(EnvelopeKind.UPDATE, merged)
+        self.audience.broadcast_update(merged)
+        self.delivery.publish(EnvelopeKind.UPDATE, merged)
         saved = encode(Saved(committed))
         for writer in writers:
             if writer.sync.takes_saved():
                 writer.send(saved)
-        for pending in batch:
-            if pending.done is not None and not pending.done.done():
-                pending.done.set_result(None)
+        resolve(batch)
 
     # -- lifecycle -----------------------------------------------------------------------------
 
@@ -435,7 +422,7 @@ class Room:
             self._state = advance(self._state, RoomState.CLOSING)
             self._queue.wake()
             await self._queue.wait_settled(self._closed.is_set)
-            for connection in self._audience.connections:
+            for connection in self.audience.connections:
                 connection.close(code, reason)
             self._state = advance(self._state, RoomState.CLOSED)
             self._closed.set()

@@ -195,7 +195,7 @@ class RoomManager:
                 refused,
                 stored_bytes=sum(map(len, updates)),
             )
-            await self._broker.subscribe(document_id, room.deliver)
+            await self._broker.subscribe(document_id, room.delivery.receive)
             if self._broker.shared:
                 # Whatever other nodes committed between our read and our subscription.
                 room.catch_up()
@@ -228,7 +228,9 @@ class RoomManager:
             del self._rooms[room.document_id]
             self._metrics.documents_loaded.dec()
             assert self._task_group is not None
-            self._task_group.create_task(self._broker.unsubscribe(room.document_id, room.deliver))
+            self._task_group.create_task(
+                self._broker.unsubscribe(room.document_id, room.delivery.receive)
+            )
 
     async def _catch_up_all(self) -> None:
         for room in self._rooms.values():
@@ -247,9 +249,9 @@ class RoomManager:
             if beat:
                 last_beat = now
             for room in list(self._rooms.values()):
-                room.expire_presence(self._presence_timeout)
+                room.audience.expire_presence(self._presence_timeout)
                 if beat:
-                    room.heartbeat(silence=SILENCE_SECONDS)
+                    room.delivery.heartbeat(silence=SILENCE_SECONDS)
                 quiet = room.usage.quiet_for(now)
                 if self._checkpoint is not None and quiet is not None:
                     if quiet >= self._checkpoint_after:

@@ -256,7 +256,7 @@ async def test_updates_from_other_nodes_during_a_rebuild_reach_the_clients(
         other: Doc[Any] = Doc()
         before = other.get_state()
         other.get("text", type=Text).insert(0, "from node 2")
-        room.deliver(Envelope(EnvelopeKind.UPDATE, "node/2", 1, other.get_update(before)))
+        room.delivery.receive(Envelope(EnvelopeKind.UPDATE, "node/2", 1, other.get_update(before)))
         store.fail = False
         store.load_gate.set()
         message = await reader.recv()
@@ -423,7 +423,9 @@ async def test_refusals_made_on_another_node_hold_here(manager, metrics, store) 
     async with joined(manager, metrics) as (writer, room):
         writer.doc = Doc(client_id=77)
         writer.text = writer.doc.get("text", type=Text)
-        room.deliver(Envelope(EnvelopeKind.REFUSED, "node/2", 1, encode_state_vector({77: 0})))
+        room.delivery.receive(
+            Envelope(EnvelopeKind.REFUSED, "node/2", 1, encode_state_vector({77: 0}))
+        )
         await room.handle(writer.connection, SyncUpdate(writer.edit(0, "refused elsewhere")))
         code, _ = await _closed(writer)
         assert code == CloseCode.REFUSED_CHANGES
