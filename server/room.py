@@ -160,6 +160,9 @@ class Room:
             try:
                 await self._queue.wait_settled(self._closed.is_set)
                 if self._doc.state is DocumentState.BROKEN:
+                    # It may stand in for a catch-up, which also reads the refusals that
+                    # other nodes shared (their envelopes may have been lost too).
+                    self._refused.merge(await self._services.refusals.load(self.document_id))
                     deferred = await self._doc.rebuild()
                     if deferred is not None:
                         self.audience.broadcast_update(deferred)

@@ -75,8 +75,9 @@ class RoomDocument:
         self.current = document
         """The document itself; replaced by a rebuild."""
         self.state = DocumentState.CURRENT
-        self._deferred: list[bytes] = []
-        """While rebuilding: updates from other nodes, applied to the new document after."""
+        self._deferred: list[bytes] | None = None
+        """While a rebuild reads the store: updates from other nodes, for the new document
+        (kept even if the document falls behind or breaks again meanwhile)."""
         self.stored_bytes = stored_bytes
         """At least what the store holds for this document once everything accepted here
         is committed: the size at load, plus every update accepted or received since. It
@@ -159,7 +160,7 @@ class RoomDocument:
         During a rebuild it waits for the new document (and goes out with the rebuild's
         diff). One that breaks Yrs breaks the document but still goes out: it is committed.
         """
-        if self.state is DocumentState.REBUILDING:
+        if self._deferred is not None:
             self._deferred.append(update)
             return False
         try:
@@ -218,12 +219,13 @@ class RoomDocument:
         try:
             stored = await self._store.load(self._document_id)
         except BaseException:
-            self._deferred = []
-            self.state = advance(self.state, DocumentState.BROKEN)
+            if self.state is DocumentState.REBUILDING:
+                self.state = advance(self.state, DocumentState.BROKEN)
             raise
+        finally:
+            deferred, self._deferred = self._deferred, None
         document = Document.from_stored(stored, name=self._document_id)
         self.stored_bytes = sum(map(len, stored))
-        deferred, self._deferred = self._deferred, []
         before = document.state_vector()
         document.apply_stored(deferred, name=self._document_id)
         self.current = document
