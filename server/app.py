@@ -1,4 +1,4 @@
-"""The Starlette application factory."""
+"""The application factory: one FastAPI app (a Starlette app) per node."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import secrets
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 
+from fastapi import FastAPI
 from starlette.applications import Starlette
-from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
@@ -17,19 +17,20 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from server.accounts import AccountAuthenticator, Passwords, Tokens, presents_credential
 from server.admission import Admission, send_http_refusal
-from server.api import ApiServices, api_routes
-from server.api.errors import error_response, http_exception_handler
-from server.api.versioning import save_checkpoint
+from server.api.errors import error_response
+from server.api.routes import EXCEPTION_HANDLERS, api_routes
 from server.auth import Authenticator, allow_guests
 from server.broker import Broker, MemoryBroker, RedisBroker
 from server.config import Settings
 from server.listener import ConnectionGuard, connection_cap
+from server.live import LiveAccess
 from server.metrics import Metrics
-from server.permissions import LiveAccess
 from server.presence import PresenceLimits
 from server.room import RoomServices
 from server.rooms import RoomManager
 from server.security_headers import SecurityHeaders
+from server.services.context import ApiServices
+from server.services.versions import Checkpointer
 from server.token_purge import TokenPurger
 from server.webapp import app_routes
 from server.websocket import SOCKET_PREFIX, Hub, websocket_endpoint
@@ -42,11 +43,12 @@ __all__ = ["create_app", "database_url"]
 logger = logging.getLogger("gess.app")
 
 
-class _Node(Starlette):
-    """The app: document sockets go straight to their endpoint, the rest through Starlette.
+class _Node(FastAPI):
+    """The app: document sockets go straight to their endpoint, the rest through the
+    middleware and the router (the REST API's FastAPI routes, the web app, static files).
 
-    A socket lives for hours and carries every keystroke; Starlette's middleware and router
-    would add their frames to its memory and their calls to each message.
+    A socket lives for hours and carries every keystroke; the middleware and router would add
+    their frames to its memory and their calls to each message.
     """
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -155,11 +157,8 @@ def create_app(
                 broker = redis
             app.state.broker = broker
 
-            async def checkpoint(document_id: str) -> None:
-                api: ApiServices | None = getattr(app.state, "api", None)
-                if api is not None:
-                    await save_checkpoint(api, document_id)
-
+            # Anonymous mode has no workspace documents, hence no versions.
+            checkpoints = None if database is None or settings.anonymous else Checkpointer(database)
             services = RoomServices(
                 store=active,
                 broker=broker,
@@ -178,9 +177,8 @@ def create_app(
                     services,
                     grace_seconds=settings.room_grace_seconds,
                     presence_timeout=settings.presence_timeout_seconds,
-                    checkpoint=checkpoint,
-                    # Anonymous mode has no workspace documents, hence no versions.
-                    checkpoint_after=0 if settings.anonymous else settings.checkpoint_after,
+                    checkpoints=checkpoints,
+                    checkpoint_after=settings.checkpoint_after,
                 )
             )
             gate = authenticate
@@ -227,7 +225,12 @@ def create_app(
     node = _Node(
         routes=routes,
         lifespan=lifespan,
-        exception_handlers={HTTPException: http_exception_handler, Exception: internal_error},
+        exception_handlers={**EXCEPTION_HANDLERS, Exception: internal_error},
+        # /openapi.json is the API's own route (served with the API only); interactive docs
+        # would load their scripts from a CDN, which the CSP forbids: none.
+        openapi_url=None,
+        docs_url=None,
+        redoc_url=None,
     )
     node.state.admission = admission
     node.state.connection_guard = guard

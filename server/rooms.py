@@ -11,16 +11,17 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from types import TracebackType
 
 from crdt import CollabError, Document
 from server.channel import CloseCode
+from server.checkpoints import Checkpoints
 from server.connection import Connection
 from server.room import Room, RoomClosing, RoomServices, RoomState
 from storage.errors import StorageError
 
-__all__ = ["Checkpoint", "RoomManager", "ShuttingDown"]
+__all__ = ["RoomManager", "ShuttingDown"]
 
 logger = logging.getLogger("gess.rooms")
 
@@ -35,7 +36,6 @@ many times, the join loads it anew before it gives up."""
 SHUTDOWN_CHECKPOINT_SECONDS = 10.0
 """The longest the checkpoints of a shutdown may take together."""
 
-Checkpoint = Callable[[str], Awaitable[None]]
 """Saves an automatic version of a document from what the store has committed."""
 
 
@@ -54,8 +54,8 @@ class RoomManager:
         services: the store, broker and metrics every room uses.
         grace_seconds: how long an idle room stays loaded (a reconnecting client finds it warm).
         presence_timeout: how long presence relayed from another node lives unless renewed.
-        checkpoint: saves an automatic version of a document (None: no checkpoints).
-        checkpoint_after: seconds of quiet after a commit before ``checkpoint`` runs
+        checkpoints: saves automatic versions of documents (None: no checkpoints).
+        checkpoint_after: seconds of quiet after a commit before a checkpoint is saved
             (``0``: no checkpoints).
     """
 
@@ -65,7 +65,7 @@ class RoomManager:
         *,
         grace_seconds: float = 5.0,
         presence_timeout: float = 30.0,
-        checkpoint: Checkpoint | None = None,
+        checkpoints: Checkpoints | None = None,
         checkpoint_after: float = 0.0,
     ) -> None:
         self._services = services
@@ -79,7 +79,7 @@ class RoomManager:
         self._task_group: asyncio.TaskGroup | None = None
         self._shutting_down = False
         self._sweeper_stop = asyncio.Event()
-        self._checkpoint = checkpoint if checkpoint_after > 0 else None
+        self._checkpoints = checkpoints if checkpoint_after > 0 else None
         self._checkpoint_after = checkpoint_after
         self._checkpointing: set[str] = set()
         self._borrowed: dict[str, int] = {}
@@ -253,7 +253,7 @@ class RoomManager:
                 if beat:
                     room.delivery.heartbeat(silence=SILENCE_SECONDS)
                 quiet = room.usage.quiet_for(now)
-                if self._checkpoint is not None and quiet is not None:
+                if self._checkpoints is not None and quiet is not None:
                     if quiet >= self._checkpoint_after:
                         self._start_checkpoint(room)
                 idle = room.idle_for(now)
@@ -271,7 +271,7 @@ class RoomManager:
 
     def _start_checkpoint(self, room: Room) -> None:
         """Checkpoint the room's edits so far in the background (once at a time per document)."""
-        if self._checkpoint is None or room.document_id in self._checkpointing:
+        if self._checkpoints is None or room.document_id in self._checkpointing:
             return
         room.usage.take_edits()
         self._checkpointing.add(room.document_id)
@@ -279,9 +279,12 @@ class RoomManager:
         self._task_group.create_task(self._run_checkpoint(room.document_id))
 
     async def _run_checkpoint(self, document_id: str) -> None:
-        assert self._checkpoint is not None
+        assert self._checkpoints is not None
         try:
-            await self._checkpoint(document_id)
+            event = await self._checkpoints.save_checkpoint(document_id)
+            room = self._rooms.get(document_id)
+            if event is not None and room is not None:
+                room.send_event(event, members_only=True)
         except Exception:
             # A checkpoint is a convenience: the edits are committed either way. Never let
             # it take the manager's task group down.
@@ -302,7 +305,7 @@ class RoomManager:
             for r in rooms
             if r.usage.edited and r.document_id not in self._checkpointing
         ]
-        if self._checkpoint is not None and edited:
+        if self._checkpoints is not None and edited:
             for room in rooms:
                 room.usage.take_edits()
             try:

@@ -9,15 +9,15 @@ from __future__ import annotations
 
 import secrets
 from datetime import timedelta
+from typing import Annotated
 
+from fastapi import Query
 from starlette.responses import JSONResponse, Response
 
 from server.accounts import CSRF_COOKIE, SESSION_COOKIE, new_id
-from server.api.activity import push
 from server.api.common import user_out
+from server.api.dependencies import Call, PublicCall, SignedInCall
 from server.api.errors import ApiError, conflict, forbidden, not_found, unauthenticated
-from server.api.framework import Call
-from server.api.invitations import accept_invitation, usable_invitation
 from server.api.models import (
     LoginIn,
     PageQuery,
@@ -30,10 +30,12 @@ from server.api.models import (
     TokenPage,
     UserOut,
 )
-from server.api.paging import decode_cursor, split_page
-from server.api.registry import api
+from server.api.routing import api_router, errors
 from server.email_address import lookup_forms
 from server.login_throttle import Throttled
+from server.services.activity import push
+from server.services.invitations import accept_invitation, usable_invitation
+from server.services.paging import decode_cursor, split_page
 from storage.catalog import ActivityRecord
 from storage.clock import utcnow
 from storage.errors import Conflict
@@ -47,6 +49,8 @@ from storage.people import (
     user_by_email,
 )
 from storage.schema import users
+
+router = api_router("accounts")
 
 __all__: list[str] = []
 
@@ -75,22 +79,17 @@ def _signed_in(call: Call, session: SessionOut, status: int) -> Response:
     return response
 
 
-@api.operation(
-    "POST",
+@router.post(
     "/api/auth/register",
     summary="Create an account and sign in",
-    tag="accounts",
-    body=RegisterIn,
-    response=SessionOut,
-    status=201,
-    auth=False,
-    errors=(403, 404, 409),
+    response_model=SessionOut,
+    status_code=201,
+    responses=errors(403, 404, 409),
 )
-async def register(call: Call) -> Response:
+async def register(call: PublicCall, body: RegisterIn) -> Response:
     """The first account becomes the instance's admin. Afterwards registration is open, or
     needs an ``invite_token`` when the server runs with ``--registration invite``; an
     invitation token also makes the new account a member of its workspace."""
-    body = call.body(RegisterIn)
     services = call.services
     password_hash = await services.passwords.hash(body.password)
     joined: list[ActivityRecord] = []
@@ -129,21 +128,16 @@ async def register(call: Call) -> Response:
     return _signed_in(call, session, 201)
 
 
-@api.operation(
-    "POST",
+@router.post(
     "/api/auth/login",
     summary="Sign in with e-mail and password",
-    tag="accounts",
-    body=LoginIn,
-    response=SessionOut,
-    auth=False,
-    errors=(401, 429),
+    response_model=SessionOut,
+    responses=errors(401, 429),
 )
-async def login(call: Call) -> Response:
+async def login(call: PublicCall, body: LoginIn) -> Response:
     """Answers 401 for an unknown address and for a wrong password alike, in the same time.
     Repeated failures are throttled (429 with ``Retry-After``) per address and IP address and
     per IP address, the same way whether or not the address has an account."""
-    body = call.body(LoginIn)
     services = call.services
     throttle = services.login_throttle
     client = call.request.client.host if call.request.client is not None else "unknown"
@@ -179,15 +173,14 @@ async def login(call: Call) -> Response:
     return _signed_in(call, session, 200)
 
 
-@api.operation(
-    "POST",
+@router.post(
     "/api/auth/logout",
     summary="Sign out: revoke the token this call was made with",
-    tag="accounts",
-    status=204,
-    errors=(403,),
+    response_model=None,
+    status_code=204,
+    responses=errors(403),
 )
-async def logout(call: Call) -> Response:
+async def logout(call: SignedInCall) -> Response:
     """Revokes the session (or the personal token) that authenticated the call and clears
     the browser's cookies."""
     assert call.signed_in is not None
@@ -201,25 +194,26 @@ async def logout(call: Call) -> Response:
     return response
 
 
-@api.operation("GET", "/api/me", summary="Your account", tag="accounts", response=UserOut)
-async def me(call: Call) -> UserOut:
+@router.get(
+    "/api/me",
+    summary="Your account",
+    response_model=UserOut,
+)
+async def me(call: SignedInCall) -> UserOut:
     assert call.signed_in is not None
     return user_out(call.signed_in.user)
 
 
-@api.operation(
-    "PATCH",
+@router.patch(
     "/api/me",
     summary="Change your profile",
-    tag="accounts",
-    body=ProfilePatch,
-    response=UserOut,
-    errors=(403,),
+    response_model=UserOut,
+    responses=errors(403),
 )
-async def update_me(call: Call) -> UserOut:
+async def update_me(call: SignedInCall, body: ProfilePatch) -> UserOut:
     """Name, actor type, organisation, country (ISO 3166-1 alpha-2). Only the fields sent
     change; null clears an optional one."""
-    values = call.body(ProfilePatch).changes()
+    values = body.changes()
     async with call.services.database.transaction() as connection:
         user = await update_user(connection, call.user_id, values, utcnow())
     if user is None:
@@ -231,17 +225,14 @@ def _token_out(token: TokenRecord) -> TokenOut:
     return TokenOut.model_validate(token, from_attributes=True)
 
 
-@api.operation(
-    "POST",
+@router.post(
     "/api/me/tokens",
     summary="Create a personal API token",
-    tag="accounts",
-    body=TokenCreate,
-    response=TokenCreated,
-    status=201,
-    errors=(403,),
+    response_model=TokenCreated,
+    status_code=201,
+    responses=errors(403),
 )
-async def create_token(call: Call) -> TokenCreated:
+async def create_token(call: SignedInCall, body: TokenCreate) -> TokenCreated:
     """For integrations: a token that acts as you until it expires or you revoke it. It is
     in the response only. Only a sign-in (a session) may create one: a personal token that
     could mint others would outlive its own revocation."""
@@ -251,7 +242,6 @@ async def create_token(call: Call) -> TokenCreated:
             "a personal token cannot create tokens: sign in (a session) to create one",
             code="session_required",
         )
-    body = call.body(TokenCreate)
     secret, token = await call.services.tokens.issue(
         call.user_id,
         kind="personal",
@@ -261,18 +251,14 @@ async def create_token(call: Call) -> TokenCreated:
     return TokenCreated(**_token_out(token).model_dump(), token=secret)
 
 
-@api.operation(
-    "GET",
+@router.get(
     "/api/me/tokens",
     summary="Your personal API tokens",
-    tag="accounts",
-    query=PageQuery,
-    response=TokenPage,
-    errors=(400,),
+    response_model=TokenPage,
+    responses=errors(400),
 )
-async def list_my_tokens(call: Call) -> TokenPage:
+async def list_my_tokens(call: SignedInCall, query: Annotated[PageQuery, Query()]) -> TokenPage:
     """Without their secrets, which are never stored."""
-    query = call.query(PageQuery)
     after = decode_cursor(query.cursor, str)
     async with call.services.database.transaction() as connection:
         rows = await list_tokens(
@@ -286,19 +272,18 @@ async def list_my_tokens(call: Call) -> TokenPage:
     return TokenPage(items=[_token_out(row) for row in page], next_cursor=cursor)
 
 
-@api.operation(
-    "DELETE",
+@router.delete(
     "/api/me/tokens/{token_id}",
     summary="Revoke a personal API token",
-    tag="accounts",
-    status=204,
-    errors=(403, 404),
+    response_model=None,
+    status_code=204,
+    responses=errors(403, 404),
 )
-async def revoke_token(call: Call) -> None:
+async def revoke_token(call: SignedInCall, token_id: str) -> None:
     async with call.services.database.transaction() as connection:
         deleted = await delete_token(
-            connection, user_id=call.user_id, token_id=call.path["token_id"], kind="personal"
+            connection, user_id=call.user_id, token_id=token_id, kind="personal"
         )
     if not deleted:
-        raise not_found(f"you have no token {call.path['token_id']}")
-    call.services.live.end_token(call.path["token_id"])
+        raise not_found(f"you have no token {token_id}")
+    call.services.live.end_token(token_id)

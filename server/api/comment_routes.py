@@ -11,11 +11,9 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from server.accounts import new_id
-from server.api.common import require_role
+from server.api.dependencies import Call, SignedInCall
 from server.api.errors import conflict, forbidden, not_found
-from server.api.framework import Call
-from server.api.mentions import notify_mentions
-from server.api.registry import api
+from server.api.routing import api_router, errors
 from server.api.thread_models import (
     CommentCreate,
     CommentOut,
@@ -32,6 +30,8 @@ from server.api.threads import (
     serve_threads,
 )
 from server.permissions import Role
+from server.services.access import require_role
+from server.services.mentions import notify_mentions
 from storage.clock import utcnow
 from storage.comments import (
     CommentRecord,
@@ -43,6 +43,8 @@ from storage.comments import (
     member_names,
     update_comment,
 )
+
+router = api_router("comments")
 
 __all__ = ["MAX_COMMENTS_PER_THREAD"]
 
@@ -75,22 +77,18 @@ async def _served(
     return thread, comment
 
 
-@api.operation(
-    "POST",
+@router.post(
     "/api/threads/{thread_id}/comments",
     summary="Reply to a thread",
-    tag="comments",
-    body=CommentCreate,
-    response=CommentOut,
-    status=201,
-    errors=(403, 404, 409),
+    response_model=CommentOut,
+    status_code=201,
+    responses=errors(403, 404, 409),
 )
-async def add_comment(call: Call) -> CommentOut:
+async def add_comment(call: SignedInCall, thread_id: str, body: CommentCreate) -> CommentOut:
     """Commenters and above. Members it mentions are notified."""
-    body = call.body(CommentCreate)
     now = utcnow()
     async with call.services.database.transaction() as connection:
-        found = await load_thread(connection, call.path["thread_id"], call.user_id, lock=True)
+        found = await load_thread(connection, thread_id, call.user_id, lock=True)
         require_role(found.role, Role.COMMENTER, "comment")
         if found.document.trashed:
             raise conflict("the document is in the trash", code="trash_state")
@@ -116,18 +114,14 @@ async def add_comment(call: Call) -> CommentOut:
     return out
 
 
-@api.operation(
-    "PATCH",
+@router.patch(
     "/api/comments/{comment_id}",
     summary="Edit your comment",
-    tag="comments",
-    body=CommentPatch,
-    response=CommentOut,
-    errors=(403, 404),
+    response_model=CommentOut,
+    responses=errors(403, 404),
 )
-async def edit_comment(call: Call) -> CommentOut:
+async def edit_comment(call: SignedInCall, comment_id: str, body: CommentPatch) -> CommentOut:
     """Its author, while a commenter or above. Members it newly mentions are notified."""
-    body = call.body(CommentPatch)
     now = utcnow()
     async with call.services.database.transaction() as connection:
         comment, found = await _load_comment(connection, call)
@@ -143,15 +137,14 @@ async def edit_comment(call: Call) -> CommentOut:
     return out
 
 
-@api.operation(
-    "DELETE",
+@router.delete(
     "/api/comments/{comment_id}",
     summary="Delete a comment",
-    tag="comments",
-    status=204,
-    errors=(403, 404, 409),
+    response_model=None,
+    status_code=204,
+    responses=errors(403, 404, 409),
 )
-async def remove_comment(call: Call) -> None:
+async def remove_comment(call: SignedInCall, comment_id: str) -> None:
     """Its author while a commenter or above, or an owner. Not the first comment of a
     thread, which is the thread's body: delete the thread (409)."""
     async with call.services.database.transaction() as connection:

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
+from fastapi import Query
 from pydantic import AfterValidator, BaseModel, Field
 
 from content import LANGUAGES, TEMPLATES
-from server.api.framework import Call
-from server.api.registry import api
+from server.api.dependencies import SignedInCall
+from server.api.routing import api_router
+
+router = api_router("documents")
 
 __all__: list[str] = []
 
@@ -46,18 +49,17 @@ class TemplateListQuery(BaseModel):
     )
 
 
-@api.operation(
-    "GET",
+@router.get(
     "/api/templates",
     summary="The document templates, with what each is for",
-    tag="documents",
-    query=TemplateListQuery,
-    response=TemplateList,
+    response_model=TemplateList,
 )
-async def list_templates(call: Call) -> TemplateList:
+async def list_templates(
+    call: SignedInCall, query: Annotated[TemplateListQuery, Query()]
+) -> TemplateList:
     """Every template, one language after the other (English, French, Spanish, or the asked
     language first), each in the order a menu should show them (blank first)."""
-    first = call.query(TemplateListQuery).language
+    first = query.language
     return TemplateList(
         items=[
             TemplateOut(

@@ -14,20 +14,17 @@ also workspace activity. Mentions of members notify them (see :mod:`.mentions`).
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
+from fastapi import Query
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from crdt import Document
 from crdt.anchors import Anchor, AnchorError, quote
 from server.accounts import new_id
-from server.api.activity import push, record
-from server.api.common import load_document, require_role
-from server.api.content import committed_content
+from server.api.dependencies import Call, SignedInCall
 from server.api.errors import bad_request, conflict, forbidden, unprocessable
-from server.api.framework import Call
-from server.api.mentions import notify_mentions
-from server.api.paging import decode_cursor, split_page
-from server.api.registry import api
+from server.api.routing import api_router, errors
 from server.api.thread_models import (
     ThreadCreate,
     ThreadListQuery,
@@ -38,6 +35,11 @@ from server.api.thread_models import (
 )
 from server.api.threads import ThreadContext, load_thread, may_delete, publish, serve_threads
 from server.permissions import Role
+from server.services.access import load_document, require_role
+from server.services.activity import push, record
+from server.services.content import committed_content
+from server.services.mentions import notify_mentions
+from server.services.paging import decode_cursor, split_page
 from storage.catalog import DocumentRecord
 from storage.clock import utcnow
 from storage.comments import (
@@ -49,6 +51,8 @@ from storage.comments import (
     list_threads,
     set_thread_status,
 )
+
+router = api_router("comments")
 
 __all__ = ["MAX_QUOTE_LENGTH"]
 
@@ -70,22 +74,22 @@ def _thread_key(created_at: str, thread_id: str) -> tuple[datetime, str]:
     return when, thread_id
 
 
-@api.operation(
-    "GET",
+@router.get(
     "/api/documents/{document_id}/threads",
     summary="The comment threads of a document, oldest first",
-    tag="comments",
-    query=ThreadListQuery,
-    response=ThreadPage,
-    errors=(400, 403, 404),
+    response_model=ThreadPage,
+    responses=errors(400, 403, 404),
 )
-async def list_document_threads(call: Call) -> ThreadPage:
+async def list_document_threads(
+    call: SignedInCall,
+    document_id: str,
+    query: Annotated[ThreadListQuery, Query()],
+) -> ThreadPage:
     """Members only (any role). ``?status=open|resolved`` filters."""
-    query = call.query(ThreadListQuery)
     after = decode_cursor(query.cursor, str, str)
     start = None if after is None else _thread_key(str(after[0]), str(after[1]))
     async with call.services.database.transaction() as connection:
-        document, _, role = await load_document(connection, call.path["document_id"], call.user_id)
+        document, _, role = await load_document(connection, document_id, call.user_id)
         require_role(role, Role.VIEWER, "read comments")
         rows = await list_threads(
             connection, document.id, status=query.status, limit=query.limit + 1, after=start
@@ -118,22 +122,18 @@ def _anchor(body: ThreadCreate, content: Document) -> tuple[Anchor, str]:
     return anchor, text
 
 
-@api.operation(
-    "POST",
+@router.post(
     "/api/documents/{document_id}/threads",
     summary="Open a thread on a range of the document",
-    tag="comments",
-    body=ThreadCreate,
-    response=ThreadOut,
-    status=201,
-    errors=(403, 404, 409),
+    response_model=ThreadOut,
+    status_code=201,
+    responses=errors(403, 404, 409),
 )
-async def create_thread(call: Call) -> ThreadOut:
+async def create_thread(call: SignedInCall, document_id: str, body: ThreadCreate) -> ThreadOut:
     """Commenters and above. The anchor must cover live text of the document (422 if not);
     the thread keeps that text as its quote. Not in the trash (409)."""
-    body = call.body(ThreadCreate)
     assert call.signed_in is not None
-    document_id = call.path["document_id"]
+    document_id = document_id
     async with call.services.database.transaction() as connection:
         document, _, role = await load_document(connection, document_id, call.user_id)
         require_role(role, Role.COMMENTER, "comment")
@@ -181,36 +181,30 @@ async def create_thread(call: Call) -> ThreadOut:
     return out
 
 
-@api.operation(
-    "GET",
+@router.get(
     "/api/threads/{thread_id}",
     summary="A thread and its comments",
-    tag="comments",
-    response=ThreadOut,
-    errors=(403, 404),
+    response_model=ThreadOut,
+    responses=errors(403, 404),
 )
-async def get_thread_details(call: Call) -> ThreadOut:
+async def get_thread_details(call: SignedInCall, thread_id: str) -> ThreadOut:
     """Members only (any role)."""
     async with call.services.database.transaction() as connection:
-        found = await load_thread(connection, call.path["thread_id"], call.user_id)
+        found = await load_thread(connection, thread_id, call.user_id)
     return (await serve_threads(call, found.document, [found.thread]))[0]
 
 
-@api.operation(
-    "PATCH",
+@router.patch(
     "/api/threads/{thread_id}",
     summary="Resolve or reopen a thread",
-    tag="comments",
-    body=ThreadPatch,
-    response=ThreadOut,
-    errors=(403, 404),
+    response_model=ThreadOut,
+    responses=errors(403, 404),
 )
-async def patch_thread(call: Call) -> ThreadOut:
+async def patch_thread(call: SignedInCall, thread_id: str, body: ThreadPatch) -> ThreadOut:
     """Commenters and above. Setting the status it has already changes nothing."""
-    body = call.body(ThreadPatch)
     assert call.signed_in is not None
     async with call.services.database.transaction() as connection:
-        found = await load_thread(connection, call.path["thread_id"], call.user_id, lock=True)
+        found = await load_thread(connection, thread_id, call.user_id, lock=True)
         require_role(found.role, Role.COMMENTER, "resolve or reopen threads")
         changed = found.thread.status != body.status
         entry = None
@@ -243,15 +237,14 @@ async def _deletable(connection: AsyncConnection, call: Call) -> ThreadContext:
     return found
 
 
-@api.operation(
-    "DELETE",
+@router.delete(
     "/api/threads/{thread_id}",
     summary="Delete a thread with its comments",
-    tag="comments",
-    status=204,
-    errors=(403, 404),
+    response_model=None,
+    status_code=204,
+    responses=errors(403, 404),
 )
-async def delete_thread_for_good(call: Call) -> None:
+async def delete_thread_for_good(call: SignedInCall, thread_id: str) -> None:
     """Its author or an owner."""
     assert call.signed_in is not None
     async with call.services.database.transaction() as connection:

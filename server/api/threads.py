@@ -15,12 +15,12 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from crdt import Document
 from crdt.anchors import Anchor, AnchorError, resolve_all
-from server.api.common import load_document, require_role
-from server.api.content import committed_content
+from server.api.dependencies import Call
 from server.api.errors import not_found
-from server.api.framework import Call
 from server.api.thread_models import ThreadOut, mentioned_ids, thread_out
 from server.permissions import Role, at_least
+from server.services.access import load_document, require_role
+from server.services.content import committed_content
 from storage.catalog import DocumentRecord
 from storage.comments import ThreadRecord, comments_of, get_thread, member_names
 

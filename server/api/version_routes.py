@@ -10,20 +10,18 @@ Saving records ``version.saved`` in the workspace's activity and sends the live 
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Annotated
 
+from fastapi import Query
 from starlette.responses import Response
 
 from crdt import Document, DocumentTooLarge, to_html, to_markdown
 from crdt.blocks import Block, blocks, diff_blocks
-from server.api.activity import push, record
-from server.api.common import load_document, require_role
-from server.api.content import build_document, committed_content
+from server.api.dependencies import Call, SignedInCall
 from server.api.downloads import download
 from server.api.errors import ApiError, conflict, not_found
-from server.api.framework import Call
 from server.api.models import ActorOut, PageQuery
-from server.api.paging import decode_cursor, split_page
-from server.api.registry import api
+from server.api.routing import also_answers, api_router, errors
 from server.api.version_models import (
     BlockOut,
     ChangeOut,
@@ -37,17 +35,23 @@ from server.api.version_models import (
     VersionPage,
     VersionQuery,
 )
-from server.api.versioning import (
+from server.permissions import Role
+from server.rooms import ShuttingDown
+from server.services.access import load_document, require_role
+from server.services.activity import push, record
+from server.services.content import build_document, committed_content
+from server.services.paging import decode_cursor, split_page
+from server.services.versions import (
     restore,
     save_version,
     send_version_event,
     version_out,
 )
-from server.permissions import Role
-from server.rooms import ShuttingDown
 from storage.catalog import DocumentRecord
 from storage.history import EditSession, edit_history
 from storage.versions import VersionRecord, get_version, list_versions
+
+router = api_router("versions")
 
 __all__: list[str] = []
 
@@ -75,25 +79,25 @@ async def _version(call: Call, document: DocumentRecord, raw: str) -> VersionRec
     return version
 
 
-@api.operation(
-    "POST",
+@router.post(
     V,
     summary="Save a named version of the document as it is now",
-    tag="versions",
-    body=VersionCreate,
-    response=VersionOut,
-    status=201,
-    errors=(403, 404, 409),
+    response_model=VersionOut,
+    status_code=201,
+    responses=errors(403, 404, 409),
 )
-async def create_version(call: Call) -> VersionOut:
+async def create_version(call: SignedInCall, document_id: str, body: VersionCreate) -> VersionOut:
     """Editors and owners. The version is what is committed at the time of the call."""
-    body = call.body(VersionCreate)
     assert call.signed_in is not None
     document = await _document(call, Role.EDITOR, "save versions")
     if document.trashed:
         raise conflict("the document is in the trash", code="trash_state")
     version = await save_version(
-        call.services, document.id, name=body.name, kind="manual", author=call.signed_in.user
+        call.services.database,
+        document.id,
+        name=body.name,
+        kind="manual",
+        author=call.signed_in.user,
     )
     async with call.services.database.transaction() as connection:
         entry = await record(
@@ -109,18 +113,18 @@ async def create_version(call: Call) -> VersionOut:
     return version
 
 
-@api.operation(
-    "GET",
+@router.get(
     V,
     summary="The document's versions, newest first",
-    tag="versions",
-    query=PageQuery,
-    response=VersionPage,
-    errors=(400, 403, 404),
+    response_model=VersionPage,
+    responses=errors(400, 403, 404),
 )
-async def list_document_versions(call: Call) -> VersionPage:
+async def list_document_versions(
+    call: SignedInCall,
+    document_id: str,
+    query: Annotated[PageQuery, Query()],
+) -> VersionPage:
     """Members (any role)."""
-    query = call.query(PageQuery)
     before = decode_cursor(query.cursor, int)
     document = await _document(call, Role.VIEWER, "read versions")
     async with call.services.database.transaction() as connection:
@@ -135,22 +139,22 @@ async def list_document_versions(call: Call) -> VersionPage:
     return VersionPage(items=items, next_cursor=cursor)
 
 
-@api.operation(
-    "GET",
+@router.get(
     V + "/{version_id}",
     summary="A version: its details, or its content as Markdown or HTML",
-    tag="versions",
-    query=VersionQuery,
-    response=VersionOut,
-    errors=(403, 404),
-    media_types=("application/json", "text/markdown", "text/html"),
+    response_model=VersionOut,
+    responses=errors(403, 404) | also_answers("text/markdown", "text/html"),
 )
-async def get_document_version(call: Call) -> VersionOut | Response:
+async def get_document_version(
+    call: SignedInCall,
+    document_id: str,
+    version_id: str,
+    query: Annotated[VersionQuery, Query()],
+) -> VersionOut | Response:
     """Members (any role). ``format=markdown|html`` renders the version's content like
     ``GET /api/documents/{id}/export`` renders the current one."""
-    query = call.query(VersionQuery)
     document = await _document(call, Role.VIEWER, "read versions")
-    version = await _version(call, document, call.path["version_id"])
+    version = await _version(call, document, version_id)
     if query.format == "json":
         async with call.services.database.transaction() as connection:
             return await version_out(connection, version)
@@ -166,21 +170,22 @@ def _block(block: Block | None) -> BlockOut | None:
     return None if block is None else BlockOut(kind=block.kind, text=block.text)
 
 
-@api.operation(
-    "GET",
+@router.get(
     V + "/{version_id}/diff",
     summary="Which top-level blocks changed from a version to another version or now",
-    tag="versions",
-    query=DiffQuery,
-    response=DiffOut,
-    errors=(403, 404),
+    response_model=DiffOut,
+    responses=errors(403, 404),
 )
-async def diff_document_version(call: Call) -> DiffOut:
+async def diff_document_version(
+    call: SignedInCall,
+    document_id: str,
+    version_id: str,
+    query: Annotated[DiffQuery, Query()],
+) -> DiffOut:
     """Members (any role). ``against`` is another version's id, or ``current`` (the default):
     what is committed now."""
-    query = call.query(DiffQuery)
     document = await _document(call, Role.VIEWER, "compare versions")
-    version = await _version(call, document, call.path["version_id"])
+    version = await _version(call, document, version_id)
     assert version.state is not None
     new: Document
     if query.against == "current":
@@ -207,15 +212,15 @@ async def diff_document_version(call: Call) -> DiffOut:
     )
 
 
-@api.operation(
-    "POST",
+@router.post(
     V + "/{version_id}/restore",
     summary="Make the document equal to a version, as a new change",
-    tag="versions",
-    response=VersionOut,
-    errors=(403, 404, 409, 413),
+    response_model=VersionOut,
+    responses=errors(403, 404, 409, 413),
 )
-async def restore_document_version(call: Call) -> VersionOut:
+async def restore_document_version(
+    call: SignedInCall, document_id: str, version_id: str
+) -> VersionOut:
     """Editors and owners. The current state is saved first as a version of kind
     ``restore-backup`` (restore that one to undo); then the change is committed and sent
     live to everyone who has the document open. Answers the backup version, or 413
@@ -225,7 +230,7 @@ async def restore_document_version(call: Call) -> VersionOut:
     document = await _document(call, Role.EDITOR, "restore versions")
     if document.trashed:
         raise conflict("the document is in the trash", code="trash_state")
-    version = await _version(call, document, call.path["version_id"])
+    version = await _version(call, document, version_id)
     try:
         backup, _ = await restore(call.services, version, call.signed_in.user)
     except ShuttingDown:
@@ -247,19 +252,19 @@ async def restore_document_version(call: Call) -> VersionOut:
     return backup
 
 
-@api.operation(
-    "GET",
+@router.get(
     "/api/documents/{document_id}/history",
     summary="Who edited the document when, in sessions, newest first",
-    tag="versions",
-    query=HistoryQuery,
-    response=HistoryPage,
-    errors=(400, 403, 404),
+    response_model=HistoryPage,
+    responses=errors(400, 403, 404),
 )
-async def document_history(call: Call) -> HistoryPage:
+async def document_history(
+    call: SignedInCall,
+    document_id: str,
+    query: Annotated[HistoryQuery, Query()],
+) -> HistoryPage:
     """Members (any role). A session is one author's consecutive edits, each less than
     ``gap`` seconds after the previous one."""
-    query = call.query(HistoryQuery)
     before = decode_cursor(query.cursor, int)
     document = await _document(call, Role.VIEWER, "read the history")
     async with call.services.database.transaction() as connection:

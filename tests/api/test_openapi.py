@@ -17,7 +17,7 @@ import pytest
 from starlette.routing import Route
 
 from server import Settings, create_app
-from server.api import openapi
+from server.api.routes import openapi
 from tests.api.support import ACCOUNT_ARGS, Api, make_team
 from tests.api.threads_helpers import new_thread
 from tests.conftest import StartServer

@@ -23,7 +23,7 @@ from tests.pg import PostgresServer, create_database, drop_database
 pytestmark = [pytest.mark.integration]
 
 RECHECK = 5.0
-"""The default re-check interval (server/permissions.py); a closed socket must be closed
+"""The default re-check interval (server/live.py); a closed socket must be closed
 within it, plus the time a test needs to notice."""
 
 

@@ -7,7 +7,7 @@ import logging
 from collections.abc import Iterable
 
 from crdt import Document
-from server.api.services import ApiServices
+from server.services.context import ApiServices
 from storage.versions import stored_state
 
 __all__ = ["build_document", "committed_content"]

@@ -1,4 +1,4 @@
-"""The activity feed of a workspace: recorded with the change it describes, in the same
+"""The activity service: the feed of a workspace, recorded with the change it describes, in the same
 transaction, then pushed live to the members who have one of its documents open.
 
 Verbs: ``document.created``, ``document.renamed``, ``document.published``,
@@ -16,22 +16,21 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from server.api.common import load_workspace, require_role
-from server.api.framework import Call
-from server.api.models import ActivityOut, ActivityPage, PageQuery
-from server.api.paging import decode_cursor, split_page
-from server.api.registry import api
-from server.api.services import ApiServices
+from server.api.models import ActivityOut
 from server.permissions import Role
+from server.services.access import load_workspace, require_role
+from server.services.context import ApiServices
+from server.services.paging import decode_cursor, split_page
 from storage.catalog import ActivityRecord, document_ids, insert_activity, list_activity
 from storage.clock import utcnow
 from storage.errors import StorageError
 from storage.people import UserRecord
 
-__all__ = ["activity_out", "push", "record"]
+__all__ = ["ActivityPage", "activity_out", "list_of", "push", "record"]
 
 logger = logging.getLogger("gess.activity")
 
@@ -106,27 +105,30 @@ async def push(services: ApiServices, entries: list[ActivityRecord]) -> None:
             services.live.send_event(ids, event)
 
 
-@api.operation(
-    "GET",
-    "/api/workspaces/{workspace_id}/activity",
-    summary="The workspace's activity, newest first",
-    tag="activity",
-    query=PageQuery,
-    response=ActivityPage,
-    errors=(400, 403, 404),
-)
-async def list_workspace_activity(call: Call) -> ActivityPage:
-    """Members only (any role)."""
-    query = call.query(PageQuery)
-    before = decode_cursor(query.cursor, int)
-    async with call.services.database.transaction() as connection:
-        _, role = await load_workspace(connection, call.path["workspace_id"], call.user_id)
+@dataclass(frozen=True, slots=True)
+class ActivityPage:
+    items: list[ActivityRecord]
+    next_cursor: str | None
+
+
+async def list_of(
+    services: ApiServices, workspace_id: str, user_id: str, *, limit: int, cursor: str | None
+) -> ActivityPage:
+    """The workspace's feed, newest first (members only).
+
+    Raises:
+        ApiError: 400 for a cursor this list did not make; 404 no such workspace; 403 not a
+            member.
+    """
+    before = decode_cursor(cursor, int)
+    async with services.database.transaction() as connection:
+        _, role = await load_workspace(connection, workspace_id, user_id)
         require_role(role, Role.VIEWER, "read the activity")
         rows = await list_activity(
             connection,
-            call.path["workspace_id"],
-            limit=query.limit + 1,
+            workspace_id,
+            limit=limit + 1,
             before=None if before is None else int(before[0]),
         )
-    page, cursor = split_page(rows, query.limit, lambda entry: (entry.id,))
-    return ActivityPage(items=[activity_out(entry) for entry in page], next_cursor=cursor)
+    page, next_cursor = split_page(rows, limit, lambda entry: (entry.id,))
+    return ActivityPage(page, next_cursor)

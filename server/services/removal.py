@@ -5,8 +5,8 @@ Used when a document or a whole workspace is deleted.
 
 from __future__ import annotations
 
-from server.api.services import ApiServices
 from server.channel import CloseCode
+from server.services.context import ApiServices
 
 __all__ = ["drop_documents"]
 

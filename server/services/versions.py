@@ -1,4 +1,4 @@
-"""Saving and restoring versions: what the version routes and automatic checkpoints share.
+"""The versions service: saving and restoring versions, and automatic checkpoints.
 
 A version is saved from what the store has committed, read with its log position in one
 statement (:func:`storage.versions.stored_state`), so that the state and the position always
@@ -19,12 +19,13 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from crdt import EMPTY_UPDATE
 from crdt.blocks import restore_update
-from server.api.content import build_document
 from server.api.models import ActorOut
-from server.api.services import ApiServices
 from server.api.version_models import VersionOut
+from server.services.content import build_document
+from server.services.context import ApiServices
 from storage.catalog import get_document
 from storage.clock import utcnow
+from storage.database import Database
 from storage.history import contributors
 from storage.people import UserRecord
 from storage.versions import (
@@ -37,9 +38,11 @@ from storage.versions import (
 
 __all__ = [
     "CHECKPOINT_NAME",
+    "Checkpointer",
     "restore",
-    "save_checkpoint",
     "save_version",
+    "send_version_event",
+    "version_event",
     "version_out",
 ]
 
@@ -69,7 +72,7 @@ async def version_out(connection: AsyncConnection, version: VersionRecord) -> Ve
 
 
 async def save_version(
-    services: ApiServices,
+    database: Database,
     document_id: str,
     *,
     name: str,
@@ -81,10 +84,10 @@ async def save_version(
     Raises:
         StorageError: the database failed; nothing was saved.
     """
-    async with services.database.transaction() as connection:
+    async with database.transaction() as connection:
         stored = await stored_state(connection, document_id)
     document = await asyncio.to_thread(build_document, document_id, stored.updates)
-    async with services.database.transaction() as connection:
+    async with database.transaction() as connection:
         version = await insert_version(
             connection,
             document_id=document_id,
@@ -98,40 +101,50 @@ async def save_version(
         return await version_out(connection, version)
 
 
-def send_version_event(
-    services: ApiServices, verb: str, version: VersionOut, **extra: VersionOut
-) -> None:
-    """Send ``version.saved`` or ``version.restored`` to the document's clients."""
+def version_event(verb: str, version: VersionOut, **extra: VersionOut) -> dict[str, object]:
+    """The server event ``version.saved`` or ``version.restored`` of a version."""
     event: dict[str, object] = {
         "type": verb,
         "document_id": version.document_id,
         "version": version.model_dump(mode="json"),
     }
     event.update({key: value.model_dump(mode="json") for key, value in extra.items()})
-    services.live.send_event([version.document_id], event)
+    return event
 
 
-async def save_checkpoint(services: ApiServices, document_id: str) -> VersionOut | None:
-    """Save an automatic version of a workspace document if it changed since its last one.
+def send_version_event(
+    services: ApiServices, verb: str, version: VersionOut, **extra: VersionOut
+) -> None:
+    """Send ``version.saved`` or ``version.restored`` to the document's clients."""
+    services.live.send_event([version.document_id], version_event(verb, version, **extra))
 
-    Returns:
-        The version, or None if there was nothing to save (not a workspace document, in the
-        trash, or no update since the newest version).
-    """
-    async with services.database.transaction() as connection:
-        record = await get_document(connection, document_id)
-        if record is None or record.trashed:
+
+class Checkpointer:
+    """Saves automatic checkpoints; the room manager's :class:`server.checkpoints.Checkpoints`."""
+
+    def __init__(self, database: Database) -> None:
+        self._database = database
+
+    async def save_checkpoint(self, document_id: str) -> dict[str, object] | None:
+        """Save an automatic version of a workspace document if it changed since its last one.
+
+        Returns:
+            The ``version.saved`` event, or None if there was nothing to save (not a
+            workspace document, in the trash, or no update since the newest version).
+        """
+        async with self._database.transaction() as connection:
+            record = await get_document(connection, document_id)
+            if record is None or record.trashed:
+                return None
+            latest = await latest_version(connection, document_id)
+            stored = await stored_state(connection, document_id)
+        if stored.position == 0 or (latest is not None and latest.upto >= stored.position):
             return None
-        latest = await latest_version(connection, document_id)
-        stored = await stored_state(connection, document_id)
-    if stored.position == 0 or (latest is not None and latest.upto >= stored.position):
-        return None
-    version = await save_version(
-        services, document_id, name=CHECKPOINT_NAME, kind="auto", author=None
-    )
-    logger.info("document %s: saved automatic checkpoint %s", document_id, version.id)
-    send_version_event(services, "version.saved", version)
-    return version
+        version = await save_version(
+            self._database, document_id, name=CHECKPOINT_NAME, kind="auto", author=None
+        )
+        logger.info("document %s: saved automatic checkpoint %s", document_id, version.id)
+        return version_event("version.saved", version)
 
 
 async def restore(
@@ -154,7 +167,7 @@ async def restore(
     wanted = build_document(target.document_id, [target.state])
     async with services.live.borrow(target.document_id) as room:
         backup = await save_version(
-            services,
+            services.database,
             target.document_id,
             name=f"Before restoring {target.name}"[:200],
             kind="restore-backup",

@@ -6,8 +6,8 @@ from dataclasses import dataclass, field
 
 from server.accounts import Passwords, Tokens
 from server.config import Settings
+from server.live import LiveAccess
 from server.login_throttle import LoginThrottle
-from server.permissions import LiveAccess
 from storage import DocumentStore
 from storage.database import Database
 

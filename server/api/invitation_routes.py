@@ -9,14 +9,14 @@ invite-only). An invitation is used once. No e-mail is sent: the owner passes th
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Annotated
 
-from sqlalchemy.ext.asyncio import AsyncConnection
+from fastapi import Query
 
 from server.accounts import new_id, new_secret, secret_hash
-from server.api.activity import push, record
-from server.api.common import load_workspace, require_role, workspace_out
-from server.api.errors import conflict, forbidden, not_found
-from server.api.framework import Call
+from server.api.common import workspace_out
+from server.api.dependencies import PublicCall, SignedInCall
+from server.api.errors import not_found
 from server.api.models import (
     AcceptedInvitation,
     InvitationCreate,
@@ -26,25 +26,23 @@ from server.api.models import (
     InvitationPreview,
     PageQuery,
 )
-from server.api.paging import decode_cursor, split_page
-from server.api.registry import api
+from server.api.routing import api_router, errors
 from server.permissions import Role
-from storage.catalog import ActivityRecord
+from server.services.access import load_workspace, require_role
+from server.services.activity import push, record
+from server.services.invitations import accept_invitation, usable_invitation
+from server.services.paging import decode_cursor, split_page
 from storage.clock import utcnow
-from storage.people import UserRecord
 from storage.workspaces import (
     InvitationRecord,
     delete_invitation,
     get_workspace,
     insert_invitation,
-    insert_member,
     invitation_by_token,
     list_invitations,
-    mark_invitation_accepted,
-    role_of,
 )
 
-__all__ = ["accept_invitation", "usable_invitation"]
+router = api_router("members")
 
 
 def _out(invitation: InvitationRecord) -> InvitationOut:
@@ -60,75 +58,27 @@ def _out(invitation: InvitationRecord) -> InvitationOut:
     )
 
 
-async def usable_invitation(
-    connection: AsyncConnection, token: str, email: str
-) -> InvitationRecord:
-    """The pending invitation of a token, if the account with ``email`` may use it.
-
-    Raises:
-        ApiError: 404 unknown token; 409 used or expired; 403 meant for another address.
-    """
-    invitation = await invitation_by_token(connection, secret_hash(token))
-    if invitation is None:
-        raise not_found("no such invitation: check the link")
-    if invitation.accepted_at is not None:
-        raise conflict("this invitation has been used already", code="invitation_used")
-    if invitation.expires_at <= utcnow():
-        raise conflict("this invitation has expired: ask for a new one", code="invitation_expired")
-    if invitation.email is not None and invitation.email != email:
-        raise forbidden(
-            "this invitation is for another e-mail address", code="invitation_for_someone_else"
-        )
-    return invitation
-
-
-async def accept_invitation(
-    connection: AsyncConnection, invitation: InvitationRecord, user: UserRecord
-) -> ActivityRecord:
-    """Make ``user`` a member with the invitation's role, inside the caller's transaction.
-
-    Raises:
-        ApiError: 409 if the invitation was used meanwhile or the user is a member already.
-    """
-    if await role_of(connection, invitation.workspace_id, user.id) is not None:
-        raise conflict("you are a member of this workspace already", code="already_member")
-    now = utcnow()
-    if not await mark_invitation_accepted(connection, invitation.id, user.id, now):
-        raise conflict("this invitation has been used already", code="invitation_used")
-    await insert_member(connection, invitation.workspace_id, user.id, invitation.role, now)
-    return await record(
-        connection,
-        invitation.workspace_id,
-        user,
-        "member.joined",
-        ("member", user.id),
-        {"name": user.name, "role": invitation.role},
-    )
-
-
-@api.operation(
-    "POST",
+@router.post(
     "/api/workspaces/{workspace_id}/invitations",
     summary="Create an invite link",
-    tag="members",
-    body=InvitationCreate,
-    response=InvitationCreated,
-    status=201,
-    errors=(403, 404),
+    response_model=InvitationCreated,
+    status_code=201,
+    responses=errors(403, 404),
 )
-async def create_invitation(call: Call) -> InvitationCreated:
+async def create_invitation(
+    call: SignedInCall, workspace_id: str, body: InvitationCreate
+) -> InvitationCreated:
     """Owners only. The token is in the response only: pass the link on."""
-    body = call.body(InvitationCreate)
     assert call.signed_in is not None
     token = new_secret()
     now = utcnow()
     async with call.services.database.transaction() as connection:
-        _, role = await load_workspace(connection, call.path["workspace_id"], call.user_id)
+        _, role = await load_workspace(connection, workspace_id, call.user_id)
         require_role(role, Role.OWNER, "invite people")
         invitation = await insert_invitation(
             connection,
             invitation_id=new_id(),
-            workspace_id=call.path["workspace_id"],
+            workspace_id=workspace_id,
             token_hash=secret_hash(token),
             email=body.email,
             role=body.role,
@@ -151,25 +101,25 @@ async def create_invitation(call: Call) -> InvitationCreated:
     )
 
 
-@api.operation(
-    "GET",
+@router.get(
     "/api/workspaces/{workspace_id}/invitations",
     summary="Invitations not accepted yet",
-    tag="members",
-    query=PageQuery,
-    response=InvitationPage,
-    errors=(400, 403, 404),
+    response_model=InvitationPage,
+    responses=errors(400, 403, 404),
 )
-async def list_workspace_invitations(call: Call) -> InvitationPage:
+async def list_workspace_invitations(
+    call: SignedInCall,
+    workspace_id: str,
+    query: Annotated[PageQuery, Query()],
+) -> InvitationPage:
     """Owners only; expired invitations are listed until revoked."""
-    query = call.query(PageQuery)
     after = decode_cursor(query.cursor, str)
     async with call.services.database.transaction() as connection:
-        _, role = await load_workspace(connection, call.path["workspace_id"], call.user_id)
+        _, role = await load_workspace(connection, workspace_id, call.user_id)
         require_role(role, Role.OWNER, "see the invitations")
         rows = await list_invitations(
             connection,
-            call.path["workspace_id"],
+            workspace_id,
             limit=query.limit + 1,
             after=None if after is None else str(after[0]),
         )
@@ -177,38 +127,32 @@ async def list_workspace_invitations(call: Call) -> InvitationPage:
     return InvitationPage(items=[_out(row) for row in page], next_cursor=cursor)
 
 
-@api.operation(
-    "DELETE",
+@router.delete(
     "/api/workspaces/{workspace_id}/invitations/{invitation_id}",
     summary="Revoke an invitation",
-    tag="members",
-    status=204,
-    errors=(403, 404),
+    response_model=None,
+    status_code=204,
+    responses=errors(403, 404),
 )
-async def revoke_invitation(call: Call) -> None:
+async def revoke_invitation(call: SignedInCall, workspace_id: str, invitation_id: str) -> None:
     """Owners only; an accepted invitation cannot be revoked (remove the member instead)."""
     async with call.services.database.transaction() as connection:
-        _, role = await load_workspace(connection, call.path["workspace_id"], call.user_id)
+        _, role = await load_workspace(connection, workspace_id, call.user_id)
         require_role(role, Role.OWNER, "revoke invitations")
-        if not await delete_invitation(
-            connection, call.path["workspace_id"], call.path["invitation_id"]
-        ):
-            raise not_found(f"no pending invitation {call.path['invitation_id']}")
+        if not await delete_invitation(connection, workspace_id, invitation_id):
+            raise not_found(f"no pending invitation {invitation_id}")
 
 
-@api.operation(
-    "GET",
+@router.get(
     "/api/invitations/{token}",
     summary="What an invite link is for",
-    tag="members",
-    response=InvitationPreview,
-    auth=False,
-    errors=(404,),
+    response_model=InvitationPreview,
+    responses=errors(404),
 )
-async def preview_invitation(call: Call) -> InvitationPreview:
+async def preview_invitation(call: PublicCall, token: str) -> InvitationPreview:
     """Anyone holding the link may look: the workspace's name and the role offered."""
     async with call.services.database.transaction() as connection:
-        invitation = await invitation_by_token(connection, secret_hash(call.path["token"]))
+        invitation = await invitation_by_token(connection, secret_hash(token))
         workspace = (
             None if invitation is None else await get_workspace(connection, invitation.workspace_id)
         )
@@ -232,20 +176,18 @@ async def preview_invitation(call: Call) -> InvitationPreview:
     )
 
 
-@api.operation(
-    "POST",
+@router.post(
     "/api/invitations/{token}/accept",
     summary="Join a workspace with an invite link",
-    tag="members",
-    response=AcceptedInvitation,
-    errors=(403, 404, 409),
+    response_model=AcceptedInvitation,
+    responses=errors(403, 404, 409),
 )
-async def accept(call: Call) -> AcceptedInvitation:
+async def accept(call: SignedInCall, token: str) -> AcceptedInvitation:
     """Signed in; the invitation must be pending, and for your address if it names one."""
     assert call.signed_in is not None
     user = call.signed_in.user
     async with call.services.database.transaction() as connection:
-        invitation = await usable_invitation(connection, call.path["token"], user.email)
+        invitation = await usable_invitation(connection, token, user.email)
         entry = await accept_invitation(connection, invitation, user)
         workspace, role = await load_workspace(connection, invitation.workspace_id, user.id)
     await push(call.services, [entry])

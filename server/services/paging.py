@@ -14,7 +14,7 @@ import json
 from collections.abc import Callable, Sequence
 from typing import TypeVar
 
-from server.api.errors import ApiError
+from server.services.errors import ApiError
 
 __all__ = ["decode_cursor", "encode_cursor", "split_page", "storable"]
 
