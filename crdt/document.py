@@ -1,7 +1,14 @@
-"""A shared document: a pycrdt ``Doc`` behind a small API that raises only GESS errors."""
+"""A shared document: a pycrdt ``Doc`` behind a small API that raises only GESS errors.
+
+It is also the one place where pycrdt's errors from integrating an update become GESS errors
+(:func:`integrate`): ``ValueError`` (the bytes do not decode) is a :class:`ProtocolError`,
+and ``RuntimeError`` or a Yrs panic (it decoded, then failed halfway) a
+:class:`PoisonedUpdate`.
+"""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -10,7 +17,9 @@ from pycrdt import merge_updates as _merge_updates
 
 from crdt.errors import PoisonedUpdate, ProtocolError
 
-__all__ = ["EMPTY_UPDATE", "Document", "load_stored", "merge_updates", "validate_update"]
+__all__ = ["EMPTY_UPDATE", "Document", "integrate", "merge_updates", "validate_update"]
+
+logger = logging.getLogger("gess.crdt")
 
 EMPTY_UPDATE = b"\x00\x00"
 """The encoding of an update that changes nothing (no structs, no deletions)."""
@@ -44,44 +53,29 @@ def merge_updates(updates: Sequence[bytes]) -> bytes:
         raise ProtocolError("cannot merge invalid updates") from exc
 
 
-def load_stored(updates: Sequence[bytes]) -> tuple[Document, list[int]]:
-    """A document from stored updates (a snapshot, then log entries), skipping corrupt ones.
+def integrate(doc: Doc[Any], update: bytes) -> None:
+    """Apply a Yjs v1 update to a pycrdt document, in the caller's transaction if one is open.
 
-    Yrs merges each new text item into its neighbour when a client typed on at the end, and
-    recounts the whole merged string's length each time, so applying a log of N such entries
-    one by one costs N times the length of the text (seconds, with the GIL held, for a few
-    hundred entries to a text of megabytes). The entries are therefore merged and applied at
-    once, then each applied alone again: what the document holds already is skipped at once,
-    and what merging dropped (it drops what it cannot place) is applied or refused now. Only
-    if that fails are the updates applied one by one on a fresh document.
-
-    Returns:
-        The document, and the indexes of the updates skipped because they do not decode or
-        break the engine (one that breaks it may be partly applied, as with
-        :meth:`Document.apply_update`).
+    Raises:
+        PoisonedUpdate: the engine failed halfway (pycrdt's ``RuntimeError``, or a Yrs panic);
+            the document may hold part of the update and must be rebuilt before it is read
+            again.
+        ProtocolError: the update cannot be decoded; the document is unchanged.
     """
-    if len(updates) > 2:
-        document = Document()
-        try:
-            document.apply_update(updates[0])
-            document.apply_update(merge_updates(updates[1:]))
-            for update in updates[1:]:
-                document.apply_update(update)
-        except ProtocolError:
-            pass
-        except BaseException as exc:
-            # Yrs panics on some hostile updates (pyo3's PanicException, see apply_update).
-            if type(exc).__name__ != "PanicException":
-                raise
-        else:
-            return document, []
-    document, skipped = Document(), []
-    for index, update in enumerate(updates):
-        try:
-            document.apply_update(update)
-        except ProtocolError:
-            skipped.append(index)
-    return document, skipped
+    try:
+        doc.apply_update(update)
+    except ValueError as exc:
+        raise ProtocolError("invalid document update") from exc
+    except RuntimeError as exc:
+        # Integration failed after decoding ("block parent must be deleted or shared ref
+        # type"): part of the update may be in the document.
+        raise PoisonedUpdate(f"the update could not be applied: {exc}") from exc
+    except BaseException as exc:
+        # Yrs panics on some hostile updates that decode fine; pyo3 raises its
+        # PanicException, a BaseException that cannot be imported by name.
+        if type(exc).__name__ != "PanicException":
+            raise
+        raise PoisonedUpdate("the update could not be applied to this document") from exc
 
 
 class Document:
@@ -114,22 +108,50 @@ class Document:
                 update and must be rebuilt before it is read again.
             ProtocolError: the update cannot be decoded; the document is unchanged.
         """
-        if update == EMPTY_UPDATE:
-            return
-        try:
-            self._doc.apply_update(update)
-        except ValueError as exc:
-            raise ProtocolError("invalid document update") from exc
-        except RuntimeError as exc:
-            # Integration failed after decoding ("block parent must be deleted or shared ref
-            # type"): part of the update may be in the document.
-            raise PoisonedUpdate(f"the update could not be applied: {exc}") from exc
-        except BaseException as exc:
-            # Yrs panics on some hostile updates that decode fine; pyo3 raises its
-            # PanicException, a BaseException that cannot be imported by name.
-            if type(exc).__name__ != "PanicException":
-                raise
-            raise PoisonedUpdate("the update could not be applied to this document") from exc
+        if update != EMPTY_UPDATE:
+            integrate(self._doc, update)
+
+    @classmethod
+    def from_stored(cls, updates: Sequence[bytes], *, name: str = "") -> Document:
+        """Build a document from stored updates (a snapshot, then log entries), skipping
+        (and logging, under ``name``) the ones that do not decode or break the engine.
+
+        Yrs merges each new text item into its neighbour when a client typed on at the end,
+        and recounts the whole merged string's length each time, so applying a log of N such
+        entries one by one costs N times the length of the text (seconds, with the GIL held,
+        for a few hundred entries to a text of megabytes). The entries are therefore merged
+        and applied at once, then each applied alone again: what the document holds already
+        is skipped at once, and what merging dropped (it drops what it cannot place) is
+        applied or refused now. Only if that fails are the updates applied one by one on a
+        fresh document (an update that breaks the engine may then be partly applied, as with
+        :meth:`apply_update`).
+        """
+        if len(updates) > 2:
+            document = cls()
+            try:
+                document.apply_update(updates[0])
+                document.apply_update(merge_updates(updates[1:]))
+                for update in updates[1:]:
+                    document.apply_update(update)
+            except ProtocolError:
+                pass
+            else:
+                return document
+        document = cls()
+        document.apply_stored(updates, name=name)
+        return document
+
+    def apply_stored(self, updates: Iterable[bytes], *, name: str = "") -> None:
+        """Apply stored updates one by one, skipping (and logging) those that fail.
+
+        Stored updates were valid when they were committed: one that fails now is corrupt,
+        and losing it is better than losing the document.
+        """
+        for index, update in enumerate(updates):
+            try:
+                self.apply_update(update)
+            except ProtocolError as exc:
+                logger.error("document %s: skipping corrupt stored update %d: %s", name, index, exc)
 
     def state_vector(self) -> bytes:
         """The encoded state vector: how far this document has seen each client."""

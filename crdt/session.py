@@ -27,7 +27,7 @@ from pycrdt import Doc, TransactionEvent
 
 from crdt._varint import Reader
 from crdt.awareness import AwarenessEntry, AwarenessRegistry, decode_awareness, encode_awareness
-from crdt.document import EMPTY_UPDATE, merge_updates
+from crdt.document import EMPTY_UPDATE, integrate, merge_updates
 from crdt.errors import ProtocolError
 from crdt.protocol import (
     Auth,
@@ -288,15 +288,7 @@ class ClientSession:
                 # server with the local edits, which is redundant but harmless.
                 transaction = self.doc.transaction()
             with transaction:
-                self.doc.apply_update(update)
-        except (ValueError, RuntimeError) as exc:
-            raise ProtocolError("invalid document update from the server") from exc
-        except BaseException as exc:
-            # yrs panics on some malformed updates; pyo3 raises that as PanicException, a
-            # BaseException that no module exports under a stable name.
-            if type(exc).__name__ == "PanicException":
-                raise ProtocolError("invalid document update from the server") from exc
-            raise
+                integrate(self.doc, update)
         finally:
             self._applying_remote = False
 

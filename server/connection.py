@@ -7,13 +7,14 @@ import logging
 from collections import deque
 from collections.abc import Awaitable, Callable, Coroutine, Generator, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
-from crdt import ProtocolError, SyncUpdate, decode, encode, merge_updates
+from crdt import SyncUpdate, encode, merge_updates
+from crdt.server_session import ServerSession
 from server.channel import Channel, CloseCode, Outgoing, outgoing
 from server.metrics import Metrics
 
-__all__ = ["Connection", "Principal", "broadcast"]
+__all__ = ["Connection", "Principal", "broadcast", "broadcast_update"]
 
 logger = logging.getLogger("gess.connection")
 
@@ -69,15 +70,14 @@ class Connection:
         "_close_request",
         "_metrics",
         "_outbox",
+        "_principal",
         "_queue_limit",
         "_ready",
         "_resume",
         "_spawn",
         "_writing",
         "awareness_ids",
-        "principal",
-        "wants_events",
-        "wants_saved",
+        "sync",
     )
 
     def __init__(
@@ -91,16 +91,20 @@ class Connection:
         queue_limit: int = 4096,
         spawn: Callable[[Coroutine[Any, Any, None]], object] | None = None,
     ) -> None:
-        self.principal = principal
-        """Who this is; replaced when their role changes, checked on every update."""
-        self.wants_saved = wants_saved
-        self.wants_events = wants_events
+        self._principal = principal
+        self.sync = ServerSession(
+            can_write=principal.can_write,
+            member=principal.member,
+            wants_saved=wants_saved,
+            wants_events=wants_events,
+        )
+        """The protocol rules for this client (:mod:`crdt.server_session`)."""
         self.awareness_ids: set[int] = set()
         """Awareness client ids this connection has announced; removed when it leaves."""
         self._channel = channel
         self._metrics = metrics
         self._queue_limit = queue_limit
-        self._outbox: deque[Outgoing] = deque()
+        self._outbox: deque[_Queued] = deque()
         self._spawn = spawn
         self._writing = False
         """A writer task started by ``spawn`` is running."""
@@ -112,6 +116,33 @@ class Connection:
         """The rest of a send that suspended, for the writer to finish first."""
 
     @property
+    def principal(self) -> Principal:
+        """Who this is; replaced when their role changes, checked on every update."""
+        return self._principal
+
+    @principal.setter
+    def principal(self, principal: Principal) -> None:
+        self._principal = principal
+        self.sync.can_write = principal.can_write
+        self.sync.member = principal.member
+
+    @property
+    def wants_saved(self) -> bool:
+        return self.sync.wants_saved
+
+    @wants_saved.setter
+    def wants_saved(self, value: bool) -> None:
+        self.sync.wants_saved = value
+
+    @property
+    def wants_events(self) -> bool:
+        return self.sync.wants_events
+
+    @wants_events.setter
+    def wants_events(self, value: bool) -> None:
+        self.sync.wants_events = value
+
+    @property
     def closing(self) -> bool:
         return self._close_request is not None
 
@@ -121,12 +152,19 @@ class Connection:
         return len(self._outbox)
 
     def send(self, data: bytes) -> None:
-        """Send one message to this client (dropped once the connection is closing)."""
-        if self._enqueue(outgoing(data)):
+        """Send one encoded message to this client (dropped once the connection is closing)."""
+        if self._enqueue(_Queued(outgoing(data), None)):
             self._metrics.messages_sent.inc()
             self._metrics.bytes_sent.inc(len(data))
 
-    def _enqueue(self, message: Outgoing) -> bool:
+    def send_update(self, update: bytes) -> None:
+        """Send a document update; while the client is behind, queued ones merge into one."""
+        data = encode(SyncUpdate(update))
+        if self._enqueue(_Queued(outgoing(data), update)):
+            self._metrics.messages_sent.inc()
+            self._metrics.bytes_sent.inc(len(data))
+
+    def _enqueue(self, message: _Queued) -> bool:
         if self._close_request is not None:
             return False
         if not self._busy and not self._outbox:
@@ -142,9 +180,9 @@ class Connection:
         self._wake()
         return True
 
-    def _send_now(self, message: Outgoing) -> bool:
+    def _send_now(self, queued: _Queued) -> bool:
         try:
-            rest = _start(self._channel.send(message))
+            rest = _start(self._channel.send(queued.message))
         except ConnectionError:
             self._lost()
             return False
@@ -214,41 +252,44 @@ class Connection:
     def _take(self) -> Outgoing:
         """The next message of the queue: a run of document updates becomes one update."""
         first = self._outbox.popleft()
-        if not self._outbox or not _is_update(first["bytes"]):
-            return first
-        updates = [first["bytes"]]
-        while self._outbox and _is_update(self._outbox[0]["bytes"]):
-            updates.append(self._outbox.popleft()["bytes"])
-        if len(updates) == 1:
-            return first
-        payloads = [_update_of(data) for data in updates]
-        return outgoing(encode(SyncUpdate(merge_updates(payloads))))
+        if first.update is None or not self._outbox or self._outbox[0].update is None:
+            return first.message
+        updates = [first.update]
+        while self._outbox and (update := self._outbox[0].update) is not None:
+            self._outbox.popleft()
+            updates.append(update)
+        return outgoing(encode(SyncUpdate(merge_updates(updates))))
+
+
+class _Queued(NamedTuple):
+    """One message for a client, as queued: wrapped for the channel, and typed."""
+
+    message: Outgoing
+    update: bytes | None
+    """The document update the message carries (a run of them merges into one), or None
+    for any other message."""
 
 
 def broadcast(connections: Iterable[Connection], data: bytes, metrics: Metrics) -> None:
     """Send the same message to many clients: encoded and wrapped once, counted once."""
-    message = outgoing(data)
+    _fan_out(connections, _Queued(outgoing(data), None), len(data), metrics)
+
+
+def broadcast_update(connections: Iterable[Connection], update: bytes, metrics: Metrics) -> None:
+    """Send a document update to many clients, encoded once (see :meth:`Connection.send_update`)."""
+    data = encode(SyncUpdate(update))
+    _fan_out(connections, _Queued(outgoing(data), update), len(data), metrics)
+
+
+def _fan_out(
+    connections: Iterable[Connection], queued: _Queued, size: int, metrics: Metrics
+) -> None:
     sent = 0
     for connection in connections:
-        sent += connection._enqueue(message)
+        sent += connection._enqueue(queued)
     if sent:
         metrics.messages_sent.inc(sent)
-        metrics.bytes_sent.inc(sent * len(data))
-
-
-# A y-websocket Sync message (0) of the update kind (2).
-_UPDATE_PREFIX = b"\x00\x02"
-
-
-def _is_update(data: bytes) -> bool:
-    return data.startswith(_UPDATE_PREFIX)
-
-
-def _update_of(data: bytes) -> bytes:
-    message = decode(data)
-    if not isinstance(message, SyncUpdate):  # pragma: no cover - the prefix says it is
-        raise ProtocolError("not a document update")
-    return message.update
+        metrics.bytes_sent.inc(sent * size)
 
 
 def _start(coroutine: Coroutine[Any, Any, None]) -> Awaitable[None] | None:

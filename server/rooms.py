@@ -14,12 +14,11 @@ import time
 from collections.abc import AsyncIterator
 from types import TracebackType
 
-from crdt import CollabError
-from crdt.document import load_stored
+from crdt import CollabError, Document
 from server.channel import CloseCode
 from server.checkpoints import Checkpoints
 from server.connection import Connection
-from server.room import Room, RoomServices, RoomState
+from server.room import Room, RoomClosing, RoomServices, RoomState
 from storage.errors import StorageError
 
 __all__ = ["RoomManager", "ShuttingDown"]
@@ -31,6 +30,9 @@ HEARTBEAT_SECONDS = 2.0
 """How often each shared room repeats its latest sequence number to the other nodes."""
 SILENCE_SECONDS = 3 * HEARTBEAT_SECONDS
 """A node not heard of this long on a document is presumed gone: catch up from the store."""
+_JOIN_ATTEMPTS = 3
+"""A room may start closing between its load and a join (idle past its grace period): so
+many times, the join loads it anew before it gives up."""
 SHUTDOWN_CHECKPOINT_SECONDS = 10.0
 """The longest the checkpoints of a shutdown may take together."""
 
@@ -119,13 +121,14 @@ class RoomManager:
             ShuttingDown: the node takes no new connection.
             StorageError: the document could not be loaded.
         """
-        while True:
+        for _ in range(_JOIN_ATTEMPTS):
             room = await self._open_room(document_id)
             try:
                 await room.join(connection)
-            except RuntimeError:
-                continue  # it started closing while we waited for the hold
+            except RoomClosing:
+                continue  # it started closing while we waited for the hold: load it anew
             return room
+        raise StorageError(f"document {document_id} kept closing while loading; try again")
 
     async def _open_room(self, document_id: str) -> Room:
         """The document's open room, loaded if needed (one load for concurrent callers).
@@ -167,8 +170,7 @@ class RoomManager:
                 self._borrowed[document_id] = left
             else:
                 del self._borrowed[document_id]
-            if room.idle:
-                room.idle_since = time.monotonic()
+            room.restart_idle()
 
     async def _load(self, document_id: str) -> Room:
         future = self._loading.get(document_id)
@@ -184,9 +186,7 @@ class RoomManager:
     async def _load_into(self, document_id: str, future: asyncio.Future[Room]) -> None:
         try:
             updates = await self._store.load(document_id)
-            document, skipped = load_stored(updates)
-            for index in skipped:
-                logger.error("document %s: stored update %d is corrupt", document_id, index)
+            document = Document.from_stored(updates, name=document_id)
             refused = await self._services.refusals.load(document_id)
             room = Room(
                 document_id,
@@ -195,7 +195,7 @@ class RoomManager:
                 refused,
                 stored_bytes=sum(map(len, updates)),
             )
-            await self._broker.subscribe(document_id, room.deliver)
+            await self._broker.subscribe(document_id, room.delivery.receive)
             if self._broker.shared:
                 # Whatever other nodes committed between our read and our subscription.
                 room.catch_up()
@@ -228,7 +228,9 @@ class RoomManager:
             del self._rooms[room.document_id]
             self._metrics.documents_loaded.dec()
             assert self._task_group is not None
-            self._task_group.create_task(self._broker.unsubscribe(room.document_id, room.deliver))
+            self._task_group.create_task(
+                self._broker.unsubscribe(room.document_id, room.delivery.receive)
+            )
 
     async def _catch_up_all(self) -> None:
         for room in self._rooms.values():
@@ -247,34 +249,31 @@ class RoomManager:
             if beat:
                 last_beat = now
             for room in list(self._rooms.values()):
-                room.expire_presence(self._presence_timeout)
+                room.audience.expire_presence(self._presence_timeout)
                 if beat:
-                    room.heartbeat(silence=SILENCE_SECONDS)
-                if (
-                    self._checkpoints is not None
-                    and room.edited
-                    and room.last_commit is not None
-                    and now - room.last_commit >= self._checkpoint_after
-                ):
-                    self._start_checkpoint(room)
+                    room.delivery.heartbeat(silence=SILENCE_SECONDS)
+                quiet = room.usage.quiet_for(now)
+                if self._checkpoints is not None and quiet is not None:
+                    if quiet >= self._checkpoint_after:
+                        self._start_checkpoint(room)
+                idle = room.idle_for(now)
                 if (
                     room.state is RoomState.OPEN
-                    and room.idle
-                    and room.idle_since is not None
-                    and now - room.idle_since >= self._grace
+                    and idle is not None
+                    and idle >= self._grace
                     and room.document_id not in self._borrowed
                 ):
                     logger.debug("unloading idle document %s", room.document_id)
                     await room.close()
                     self._forget(room)
-                    if room.edited:
+                    if room.usage.edited:
                         self._start_checkpoint(room)
 
     def _start_checkpoint(self, room: Room) -> None:
         """Checkpoint the room's edits so far in the background (once at a time per document)."""
         if self._checkpoints is None or room.document_id in self._checkpointing:
             return
-        room.edited = False
+        room.usage.take_edits()
         self._checkpointing.add(room.document_id)
         assert self._task_group is not None
         self._task_group.create_task(self._run_checkpoint(room.document_id))
@@ -302,11 +301,13 @@ class RoomManager:
                 *(room.close(CloseCode.GOING_AWAY, "server shutting down") for room in rooms)
             )
         edited = [
-            r.document_id for r in rooms if r.edited and r.document_id not in self._checkpointing
+            r.document_id
+            for r in rooms
+            if r.usage.edited and r.document_id not in self._checkpointing
         ]
         if self._checkpoints is not None and edited:
             for room in rooms:
-                room.edited = False
+                room.usage.take_edits()
             try:
                 async with asyncio.timeout(SHUTDOWN_CHECKPOINT_SECONDS):
                     await asyncio.gather(*(self._run_checkpoint(d) for d in edited))

@@ -6,7 +6,7 @@ import asyncio
 import logging
 from collections.abc import Iterable
 
-from crdt import Document, ProtocolError
+from crdt import Document
 from server.services.context import ApiServices
 from storage.versions import stored_state
 
@@ -17,13 +17,7 @@ logger = logging.getLogger("gess.api.content")
 
 def build_document(document_id: str, updates: Iterable[bytes]) -> Document:
     """A document from stored updates, skipping (and logging) corrupt ones."""
-    document = Document()
-    for update in updates:
-        try:
-            document.apply_update(update)
-        except ProtocolError:
-            logger.error("document %s: skipping a corrupt stored update", document_id)
-    return document
+    return Document.from_stored(list(updates), name=document_id)
 
 
 async def committed_content(services: ApiServices, document_id: str) -> Document:

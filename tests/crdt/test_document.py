@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pycrdt import Doc, Text
 
-from crdt.document import EMPTY_UPDATE, Document, load_stored, merge_updates, validate_update
+from crdt.document import EMPTY_UPDATE, Document, merge_updates, validate_update
 from crdt.errors import ProtocolError
 from crdt.state_vector import decode_state_vector
 from tests.crdt.strategies import (
@@ -215,18 +215,21 @@ def _appends() -> tuple[list[bytes], str]:
     return updates, str(text)
 
 
-def test_load_stored_builds_what_applying_one_by_one_builds() -> None:
+def test_from_stored_builds_what_applying_one_by_one_builds(caplog) -> None:
     updates, expected = _appends()
-    document, skipped = load_stored(updates)
-    assert skipped == []
+    document = Document.from_stored(updates, name="d1")
+    assert "skipping" not in caplog.text
     assert str(document.ydoc.get("text", type=Text)) == expected
     assert document.full_state() == Document(updates).full_state()
 
 
-def test_load_stored_skips_what_does_not_decode_or_breaks_the_engine() -> None:
+def test_from_stored_skips_what_does_not_decode_or_breaks_the_engine(caplog) -> None:
     updates, expected = _appends()
     hostile = bytes.fromhex("018080800001cc9402000401047465787406c39df2a3a09000")
     stored = [*updates[:3], b"\x07garbage", *updates[3:], hostile]
-    document, skipped = load_stored(stored)
-    assert skipped == [3, len(stored) - 1]
+    document = Document.from_stored(stored, name="d1")
+    skipped = [r.getMessage() for r in caplog.records if "skipping" in r.getMessage()]
+    assert len(skipped) == 2
+    assert "d1: skipping corrupt stored update 3:" in skipped[0]
+    assert f"d1: skipping corrupt stored update {len(stored) - 1}:" in skipped[1]
     assert str(document.ydoc.get("text", type=Text)) == expected

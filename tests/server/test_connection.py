@@ -11,7 +11,7 @@ from pycrdt import Doc, Text
 
 from crdt import AwarenessMessage, SyncUpdate, decode, encode
 from server.channel import CloseCode, MemoryChannel, Outgoing
-from server.connection import Connection, Principal, broadcast
+from server.connection import Connection, Principal, broadcast, broadcast_update
 from server.metrics import Metrics
 
 TIMEOUT = 5.0
@@ -95,12 +95,13 @@ async def test_queued_updates_are_merged_into_one_message_with_the_same_content(
     channel = GatedChannel()
     connection = Connection(channel, READER, Metrics())
     typist = Typist()
-    messages = [encode(SyncUpdate(typist.type(char))) for char in "hello world"]
+    updates = [typist.type(char) for char in "hello world"]
+    messages = [encode(SyncUpdate(update)) for update in updates]
     async with asyncio.TaskGroup() as tasks:
         tasks.create_task(connection.run_writer())
         channel.gate.clear()
-        for data in messages:
-            connection.send(data)
+        for update in updates:
+            connection.send_update(update)
         channel.gate.set()
         first = await asyncio.wait_for(channel.sent.get(), TIMEOUT)
         second = await asyncio.wait_for(channel.sent.get(), TIMEOUT)
@@ -109,6 +110,30 @@ async def test_queued_updates_are_merged_into_one_message_with_the_same_content(
     assert first == messages[0]
     assert drain(channel) == []
     assert text_after([first, second]) == "hello world" == str(typist.text)
+
+
+async def test_only_runs_of_updates_merge_and_other_messages_keep_their_place() -> None:
+    channel = GatedChannel()
+    connection = Connection(channel, READER, Metrics())
+    typist = Typist()
+    presence = encode(AwarenessMessage(bytes([1, 1, 0, 2, 123, 125])))
+    async with asyncio.TaskGroup() as tasks:
+        tasks.create_task(connection.run_writer())
+        channel.gate.clear()
+        connection.send(presence)  # the send that blocks
+        connection.send_update(typist.type("a"))
+        connection.send_update(typist.type("b"))
+        connection.send(presence)
+        # Already encoded by the caller: sent as it is, never taken apart to be merged.
+        connection.send(encode(SyncUpdate(typist.type("c"))))
+        connection.send_update(typist.type("d"))
+        channel.gate.set()
+        received = [await asyncio.wait_for(channel.sent.get(), TIMEOUT) for _ in range(5)]
+        connection.close(CloseCode.NORMAL, "")
+    assert received[0] == received[2] == presence
+    assert [text_after([data]) for data in received[1:2]] == ["ab"]
+    assert text_after([received[1], received[3], received[4]]) == "abcd"
+    assert drain(channel) == []
 
 
 async def test_a_reader_that_falls_too_far_behind_is_closed_with_4429() -> None:
@@ -120,7 +145,7 @@ async def test_a_reader_that_falls_too_far_behind_is_closed_with_4429() -> None:
         tasks.create_task(connection.run_writer())
         channel.gate.clear()
         for char in "abcdefgh":
-            broadcast([connection], encode(SyncUpdate(typist.type(char))), metrics)
+            broadcast_update([connection], typist.type(char), metrics)
         assert connection.closing
         channel.gate.set()
         await asyncio.wait_for(channel.closed_event.wait(), TIMEOUT)

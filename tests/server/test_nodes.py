@@ -104,8 +104,8 @@ async def test_a_gap_in_sequence_numbers_triggers_a_catch_up(nodes, store) -> No
         text.insert(5, "found")
         second = lost.get_update(before)
         await store.append("doc", second)
-        room2.deliver(Envelope(EnvelopeKind.UPDATE, "node9/y", 1, b"\x00\x00"))
-        room2.deliver(Envelope(EnvelopeKind.UPDATE, "node9/y", 3, second))
+        room2.delivery.receive(Envelope(EnvelopeKind.UPDATE, "node9/y", 1, b"\x00\x00"))
+        room2.delivery.receive(Envelope(EnvelopeKind.UPDATE, "node9/y", 3, second))
         for _ in range(3):
             message = await reader.recv_until(SyncUpdate)
             assert isinstance(message, SyncUpdate)

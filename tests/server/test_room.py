@@ -33,7 +33,7 @@ from server.broker import MemoryBroker
 from server.channel import CloseCode, MemoryChannel
 from server.connection import Connection, Principal
 from server.metrics import Metrics
-from server.room import RoomServices
+from server.room import RoomServices, RoomState
 from server.rooms import RoomManager
 from storage import MemoryStore
 from storage.errors import StorageError
@@ -94,9 +94,6 @@ class Client:
             message = await self.recv()
             if isinstance(message, kind):
                 return message
-
-    def nothing_received(self) -> bool:
-        return self.channel.sent.empty()
 
     async def until_presence(self) -> list[Message]:
         """What this client received up to and including the next presence message.
@@ -216,18 +213,28 @@ async def test_burst_is_merged_into_one_broadcast(manager, metrics, store) -> No
         reader.doc.apply_update(first.update)
         reader.doc.apply_update(second.update)
         assert str(reader.text) == "x" + "y" * 50
-        assert reader.nothing_received()
+        # Presence is relayed at once: a third broadcast would have come before it.
+        await room.handle(writer.connection, presence(99))
+        received = await reader.until_presence()
+        assert len(received) == 1, f"more than two broadcasts: {received}"
 
 
 async def test_failed_commit_closes_writer_and_shows_nothing(manager, metrics, store) -> None:
-    async with joined(manager, metrics) as (writer, room), joined(manager, metrics) as (reader, _):
+    async with (
+        joined(manager, metrics) as (writer, room),
+        joined(manager, metrics) as (reader, _),
+        joined(manager, metrics) as (other, _),
+    ):
         store.fail = True
         await room.handle(writer.connection, SyncUpdate(writer.edit(0, "lost")))
         await asyncio.wait_for(writer.channel.closed_event.wait(), TIMEOUT)
         assert writer.channel.closed is not None
         assert writer.channel.closed[0] == CloseCode.INTERNAL
         assert "could not save" in writer.channel.closed[1]
-        assert reader.nothing_received()
+        # Presence is relayed at once: a broadcast of the lost edit would have come before it.
+        await room.handle(other.connection, presence(99))
+        received = await reader.until_presence()
+        assert len(received) == 1, f"a change that was not saved was shown: {received}"
         assert await MemoryStore.load(store, "doc") == []
         # The room rebuilt its document from the store: the lost edit is not served.
         store.fail = False
@@ -249,7 +256,7 @@ async def test_updates_from_other_nodes_during_a_rebuild_reach_the_clients(
         other: Doc[Any] = Doc()
         before = other.get_state()
         other.get("text", type=Text).insert(0, "from node 2")
-        room.deliver(Envelope(EnvelopeKind.UPDATE, "node/2", 1, other.get_update(before)))
+        room.delivery.receive(Envelope(EnvelopeKind.UPDATE, "node/2", 1, other.get_update(before)))
         store.fail = False
         store.load_gate.set()
         message = await reader.recv()
@@ -355,8 +362,13 @@ async def test_shutdown_commits_pending_and_closes_with_1001(store, metrics) -> 
             room = await manager.join("doc", client.connection)
             store.gate.clear()
             await room.handle(client.connection, SyncUpdate(client.edit(0, "late")))
+            await asyncio.wait_for(store.appending.wait(), TIMEOUT)  # the commit is under way
             closing = asyncio.create_task(manager.shutdown())
-            await asyncio.sleep(0.02)
+            # Yield until the shutdown has begun closing the room (it then waits for the
+            # commit): nothing to await but the loop's turns, and no wall-clock wait.
+            async with asyncio.timeout(TIMEOUT):
+                while room.state is RoomState.OPEN:  # noqa: ASYNC110
+                    await asyncio.sleep(0)
             store.gate.set()
             await closing
     assert client.channel.closed == (CloseCode.GOING_AWAY, "server shutting down")
@@ -411,7 +423,9 @@ async def test_refusals_made_on_another_node_hold_here(manager, metrics, store) 
     async with joined(manager, metrics) as (writer, room):
         writer.doc = Doc(client_id=77)
         writer.text = writer.doc.get("text", type=Text)
-        room.deliver(Envelope(EnvelopeKind.REFUSED, "node/2", 1, encode_state_vector({77: 0})))
+        room.delivery.receive(
+            Envelope(EnvelopeKind.REFUSED, "node/2", 1, encode_state_vector({77: 0}))
+        )
         await room.handle(writer.connection, SyncUpdate(writer.edit(0, "refused elsewhere")))
         code, _ = await _closed(writer)
         assert code == CloseCode.REFUSED_CHANGES
