@@ -33,13 +33,13 @@ from server.api.thread_models import (
     ThreadPatch,
     mentioned_ids,
 )
-from server.api.threads import ThreadContext, load_thread, may_delete, publish, serve_threads
 from server.permissions import Role
 from server.services.access import load_document, require_role
 from server.services.activity import push, record
 from server.services.content import committed_content
 from server.services.mentions import notify_mentions
 from server.services.paging import decode_cursor, split_page
+from server.services.threads import ThreadContext, load_thread, may_delete, publish, serve_threads
 from storage.catalog import DocumentRecord
 from storage.clock import utcnow
 from storage.comments import (
@@ -97,7 +97,7 @@ async def list_document_threads(
     page, cursor = split_page(
         rows, query.limit, lambda thread: (thread.created_at.isoformat(), thread.id)
     )
-    return ThreadPage(items=await serve_threads(call, document, page), next_cursor=cursor)
+    return ThreadPage(items=await serve_threads(call.services, document, page), next_cursor=cursor)
 
 
 def _anchor(body: ThreadCreate, content: Document) -> tuple[Anchor, str]:
@@ -174,8 +174,8 @@ async def create_thread(call: SignedInCall, document_id: str, body: ThreadCreate
             _activity_data(document, thread),
         )
         sent = await notify_mentions(connection, document, comment, mentioned_ids(body.body), now)
-    out = (await serve_threads(call, document, [thread]))[0]
-    publish(call, "thread.added", out)
+    out = (await serve_threads(call.services, document, [thread]))[0]
+    publish(call.services, "thread.added", out)
     await push(call.services, [entry])
     sent.deliver(call.services)
     return out
@@ -191,7 +191,7 @@ async def get_thread_details(call: SignedInCall, thread_id: str) -> ThreadOut:
     """Members only (any role)."""
     async with call.services.database.transaction() as connection:
         found = await load_thread(connection, thread_id, call.user_id)
-    return (await serve_threads(call, found.document, [found.thread]))[0]
+    return (await serve_threads(call.services, found.document, [found.thread]))[0]
 
 
 @router.patch(
@@ -223,9 +223,9 @@ async def patch_thread(call: SignedInCall, thread_id: str, body: ThreadPatch) ->
             )
         thread = await get_thread(connection, found.thread.id)
         assert thread is not None
-    out = (await serve_threads(call, found.document, [thread]))[0]
+    out = (await serve_threads(call.services, found.document, [thread]))[0]
     if entry is not None:
-        publish(call, entry.verb, out)
+        publish(call.services, entry.verb, out)
         await push(call.services, [entry])
     return out
 
@@ -250,7 +250,7 @@ async def delete_thread_for_good(call: SignedInCall, thread_id: str) -> None:
     async with call.services.database.transaction() as connection:
         found = await _deletable(connection, call)
     # Served before it goes, so that the event carries the thread as it was.
-    out = (await serve_threads(call, found.document, [found.thread]))[0]
+    out = (await serve_threads(call.services, found.document, [found.thread]))[0]
     async with call.services.database.transaction() as connection:
         found = await _deletable(connection, call)
         await delete_thread(connection, found.thread.id)
@@ -262,5 +262,5 @@ async def delete_thread_for_good(call: SignedInCall, thread_id: str) -> None:
             ("document", found.document.id),
             _activity_data(found.document, found.thread),
         )
-    publish(call, "thread.deleted", out)
+    publish(call.services, "thread.deleted", out)
     await push(call.services, [entry])

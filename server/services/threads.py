@@ -1,7 +1,7 @@
-"""Comment threads for the routes: loading one with the caller's role, serving threads as
-JSON with their anchors resolved, pushing changes live, and who may delete.
+"""The threads service's shared part: loading a thread with the caller's role, serving
+threads with their anchors resolved, pushing changes live, and who may delete.
 
-Shared by the thread and comment routes, so that neither route module imports the other.
+Used by the thread routes and by :mod:`server.services.comments`.
 """
 
 from __future__ import annotations
@@ -15,18 +15,18 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from crdt import Document
 from crdt.anchors import Anchor, AnchorError, resolve_all
-from server.api.dependencies import Call
-from server.api.errors import not_found
 from server.api.thread_models import ThreadOut, mentioned_ids, thread_out
 from server.permissions import Role, at_least
 from server.services.access import load_document, require_role
 from server.services.content import committed_content
+from server.services.context import ApiServices
+from server.services.errors import not_found
 from storage.catalog import DocumentRecord
 from storage.comments import ThreadRecord, comments_of, get_thread, member_names
 
 __all__ = ["ThreadContext", "load_thread", "may_delete", "publish", "serve_threads"]
 
-logger = logging.getLogger("gess.api.threads")
+logger = logging.getLogger("gess.services.threads")
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,11 +87,11 @@ def _base64(thread: ThreadRecord) -> tuple[str, str]:
 
 
 async def serve_threads(
-    call: Call, document: DocumentRecord, threads: Sequence[ThreadRecord]
+    services: ApiServices, document: DocumentRecord, threads: Sequence[ThreadRecord]
 ) -> list[ThreadOut]:
     """Threads as JSON: their comments and mentioned members read in one transaction, their
     anchors resolved against one load of the content."""
-    async with call.services.database.transaction() as connection:
+    async with services.database.transaction() as connection:
         by_thread = await comments_of(connection, [thread.id for thread in threads])
         mentioned = {
             user_id
@@ -100,7 +100,7 @@ async def serve_threads(
             for user_id in mentioned_ids(record.body)
         }
         members = await member_names(connection, document.workspace_id, mentioned)
-    content = await committed_content(call.services, document.id)
+    content = await committed_content(services, document.id)
     places = _where_all(content, threads)
     return [
         thread_out(thread, _base64(thread), place, by_thread.get(thread.id, []), members)
@@ -109,7 +109,7 @@ async def serve_threads(
 
 
 def publish(
-    call: Call,
+    services: ApiServices,
     kind: str,
     thread: ThreadOut,
     comment: dict[str, object] | None = None,
@@ -122,7 +122,7 @@ def publish(
     }
     if comment is not None:
         event["comment"] = comment
-    call.services.live.send_event([thread.document_id], event)
+    services.live.send_event([thread.document_id], event)
 
 
 def may_delete(role: str | None, author_id: str | None, user_id: str) -> bool:
