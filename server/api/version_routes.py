@@ -5,21 +5,22 @@ Saving records ``version.saved`` in the workspace's activity and sends the live 
 ``{"type": "version.saved", "document_id", "version"}``; restoring records
 ``version.restored`` and sends ``{"type": "version.restored", "document_id", "version",
 "backup"}`` (``backup``: the version saved of the state the restore replaced).
+
+The rules are :mod:`server.services.document_versions`'; these routes translate requests
+into its calls and its records into responses.
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Annotated
 
 from fastapi import Query
 from starlette.responses import Response
 
-from crdt import Document, DocumentTooLarge, to_html, to_markdown
-from crdt.blocks import Block, blocks, diff_blocks
-from server.api.dependencies import Call, SignedInCall
+from crdt import to_html, to_markdown
+from crdt.blocks import Block
+from server.api.dependencies import SignedInCall
 from server.api.downloads import download
-from server.api.errors import ApiError, conflict, not_found
 from server.api.models import ActorOut, PageQuery
 from server.api.routing import also_answers, api_router, errors
 from server.api.version_models import (
@@ -36,20 +37,9 @@ from server.api.version_models import (
     VersionQuery,
 )
 from server.permissions import Role
-from server.rooms import ShuttingDown
-from server.services.access import load_document, require_role
-from server.services.activity import push, record
-from server.services.content import build_document, committed_content
-from server.services.paging import decode_cursor, split_page
-from server.services.versions import (
-    restore,
-    save_version,
-    send_version_event,
-    version_out,
-)
-from storage.catalog import DocumentRecord
-from storage.history import EditSession, edit_history
-from storage.versions import VersionRecord, get_version, list_versions
+from server.services import document_versions as versions
+from storage.history import EditSession
+from storage.people import UserRecord
 
 router = api_router("versions")
 
@@ -58,25 +48,9 @@ __all__: list[str] = []
 V = "/api/documents/{document_id}/versions"
 
 
-async def _document(call: Call, minimum: Role, action: str) -> DocumentRecord:
-    async with call.services.database.transaction() as connection:
-        document, _, role = await load_document(connection, call.path["document_id"], call.user_id)
-    require_role(role, minimum, action)
-    return document
-
-
-def _version_id(raw: str) -> int:
-    if not raw.isascii() or not raw.isdigit() or len(raw) > 18:
-        raise not_found(f"no version {raw}")
-    return int(raw)
-
-
-async def _version(call: Call, document: DocumentRecord, raw: str) -> VersionRecord:
-    async with call.services.database.transaction() as connection:
-        version = await get_version(connection, document.id, _version_id(raw))
-    if version is None:
-        raise not_found(f"no version {raw} of this document")
-    return version
+def _user(call: SignedInCall) -> UserRecord:
+    assert call.signed_in is not None
+    return call.signed_in.user
 
 
 @router.post(
@@ -88,29 +62,7 @@ async def _version(call: Call, document: DocumentRecord, raw: str) -> VersionRec
 )
 async def create_version(call: SignedInCall, document_id: str, body: VersionCreate) -> VersionOut:
     """Editors and owners. The version is what is committed at the time of the call."""
-    assert call.signed_in is not None
-    document = await _document(call, Role.EDITOR, "save versions")
-    if document.trashed:
-        raise conflict("the document is in the trash", code="trash_state")
-    version = await save_version(
-        call.services.database,
-        document.id,
-        name=body.name,
-        kind="manual",
-        author=call.signed_in.user,
-    )
-    async with call.services.database.transaction() as connection:
-        entry = await record(
-            connection,
-            document.workspace_id,
-            call.signed_in.user,
-            "version.saved",
-            ("document", document.id),
-            {"title": document.title, "version": version.name, "version_id": version.id},
-        )
-    await push(call.services, [entry])
-    send_version_event(call.services, "version.saved", version)
-    return version
+    return await versions.create(call.services, _user(call), document_id, body.name)
 
 
 @router.get(
@@ -125,18 +77,10 @@ async def list_document_versions(
     query: Annotated[PageQuery, Query()],
 ) -> VersionPage:
     """Members (any role)."""
-    before = decode_cursor(query.cursor, int)
-    document = await _document(call, Role.VIEWER, "read versions")
-    async with call.services.database.transaction() as connection:
-        rows = await list_versions(
-            connection,
-            document.id,
-            limit=query.limit + 1,
-            before=None if before is None else int(before[0]),
-        )
-        page, cursor = split_page(rows, query.limit, lambda version: (version.id,))
-        items = [await version_out(connection, version) for version in page]
-    return VersionPage(items=items, next_cursor=cursor)
+    found = await versions.list_of(
+        call.services, call.user_id, document_id, limit=query.limit, cursor=query.cursor
+    )
+    return VersionPage(items=found.items, next_cursor=found.next_cursor)
 
 
 @router.get(
@@ -153,13 +97,13 @@ async def get_document_version(
 ) -> VersionOut | Response:
     """Members (any role). ``format=markdown|html`` renders the version's content like
     ``GET /api/documents/{id}/export`` renders the current one."""
-    document = await _document(call, Role.VIEWER, "read versions")
-    version = await _version(call, document, version_id)
+    document = await versions.document_for(
+        call.services, call.user_id, document_id, Role.VIEWER, "read versions"
+    )
+    version = await versions.version_of(call.services, document, version_id)
     if query.format == "json":
-        async with call.services.database.transaction() as connection:
-            return await version_out(connection, version)
-    assert version.state is not None
-    content = build_document(document.id, [version.state])
+        return await versions.describe(call.services, version)
+    content = versions.content_of(version)
     title = f"{document.title} ({version.name})"
     if query.format == "html":
         return download(to_html(content), "html", title)
@@ -184,18 +128,9 @@ async def diff_document_version(
 ) -> DiffOut:
     """Members (any role). ``against`` is another version's id, or ``current`` (the default):
     what is committed now."""
-    document = await _document(call, Role.VIEWER, "compare versions")
-    version = await _version(call, document, version_id)
-    assert version.state is not None
-    new: Document
-    if query.against == "current":
-        new = await committed_content(call.services, document.id)
-    else:
-        other = await _version(call, document, query.against)
-        assert other.state is not None
-        new = build_document(document.id, [other.state])
-    old = build_document(document.id, [version.state])
-    changes = diff_blocks(blocks(old), blocks(new))
+    version, changes = await versions.diff(
+        call.services, call.user_id, document_id, version_id, query.against
+    )
     return DiffOut(
         from_=str(version.id),
         to=query.against,
@@ -226,30 +161,7 @@ async def restore_document_version(
     live to everyone who has the document open. Answers the backup version, or 413
     ``document_too_large`` if the change would take the document past its size limit
     (nothing is changed then; the backup version stays)."""
-    assert call.signed_in is not None
-    document = await _document(call, Role.EDITOR, "restore versions")
-    if document.trashed:
-        raise conflict("the document is in the trash", code="trash_state")
-    version = await _version(call, document, version_id)
-    try:
-        backup, _ = await restore(call.services, version, call.signed_in.user)
-    except ShuttingDown:
-        raise ApiError(503, "the server is shutting down; try again", code="unavailable") from None
-    except DocumentTooLarge as exc:
-        raise ApiError(413, str(exc), code="document_too_large") from None
-    async with call.services.database.transaction() as connection:
-        restored = await version_out(connection, version)
-        entry = await record(
-            connection,
-            document.workspace_id,
-            call.signed_in.user,
-            "version.restored",
-            ("document", document.id),
-            {"title": document.title, "version": version.name, "version_id": str(version.id)},
-        )
-    await push(call.services, [entry])
-    send_version_event(call.services, "version.restored", restored, backup=backup)
-    return backup
+    return await versions.restore_to(call.services, _user(call), document_id, version_id)
 
 
 @router.get(
@@ -265,14 +177,15 @@ async def document_history(
 ) -> HistoryPage:
     """Members (any role). A session is one author's consecutive edits, each less than
     ``gap`` seconds after the previous one."""
-    before = decode_cursor(query.cursor, int)
-    document = await _document(call, Role.VIEWER, "read the history")
-    async with call.services.database.transaction() as connection:
-        sessions = await edit_history(connection, document.id, gap=timedelta(seconds=query.gap))
-    bound = None if before is None else int(before[0])
-    newest = [s for s in reversed(sessions) if bound is None or s.last_update_id < bound]
-    page, cursor = split_page(newest[: query.limit + 1], query.limit, lambda s: (s.last_update_id,))
-    return HistoryPage(items=[_session_out(s) for s in page], next_cursor=cursor)
+    found = await versions.history(
+        call.services,
+        call.user_id,
+        document_id,
+        gap=query.gap,
+        limit=query.limit,
+        cursor=query.cursor,
+    )
+    return HistoryPage(items=[_session_out(s) for s in found.items], next_cursor=found.next_cursor)
 
 
 def _session_out(session: EditSession) -> EditSessionOut:
