@@ -24,10 +24,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
 
+from bench.peer_targets import PEERS, ExternalTarget
 from bench.report import Column, markdown, table
 from bench.scenarios import FULL, QUICK, SCENARIOS, Figure, Run, Sizes
 from bench.system import describe_machine, pinning
-from bench.targets import PEERS, ExternalTarget, GessTarget, ServerError, Target
+from bench.targets import GessTarget, ServerError, Target
 from bench.workers import WorkerError, WorkerPool
 
 __all__ = ["main"]
