@@ -20,7 +20,6 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from enum import Enum
 from typing import Any
 
 from pycrdt import Doc, TransactionEvent
@@ -43,6 +42,16 @@ from crdt.protocol import (
     decode,
     encode,
 )
+from crdt.session_events import (
+    AwarenessChanged,
+    JsonObject,
+    PermissionDenied,
+    SavedUpTo,
+    ServerEvent,
+    SessionEvent,
+    Synced,
+    SyncState,
+)
 from crdt.state_vector import decode_state_vector
 
 __all__ = [
@@ -56,58 +65,7 @@ __all__ = [
     "Synced",
 ]
 
-JsonObject = dict[str, object]
-
 _KNOWN_TYPES = frozenset(MessageType)
-
-
-class SyncState(Enum):
-    """Where the session stands with the server."""
-
-    OFFLINE = "offline"
-    """No connection."""
-    SYNCING = "syncing"
-    """Connected; the step 1 / step 2 exchange is not complete in both directions."""
-    SYNCED = "synced"
-    """The server's step 2 is applied and ours is queued: both sides have everything."""
-
-
-@dataclass(frozen=True, slots=True)
-class Synced:
-    """The document is in sync with the server (once per connection)."""
-
-
-@dataclass(frozen=True, slots=True)
-class SavedUpTo:
-    """The server committed the document up to ``state_vector`` (merged over acks)."""
-
-    state_vector: Mapping[int, int]
-
-
-@dataclass(frozen=True, slots=True)
-class PermissionDenied:
-    """The server refused something (typically a write); the connection stays open."""
-
-    reason: str
-
-
-@dataclass(frozen=True, slots=True)
-class ServerEvent:
-    """A GESS server event (a comment added, a version saved...), as a JSON object."""
-
-    data: JsonObject
-
-
-@dataclass(frozen=True, slots=True)
-class AwarenessChanged:
-    """Awareness states appeared, changed or left (local changes included)."""
-
-    added: tuple[int, ...] = ()
-    updated: tuple[int, ...] = ()
-    removed: tuple[int, ...] = ()
-
-
-SessionEvent = Synced | SavedUpTo | PermissionDenied | ServerEvent | AwarenessChanged
 
 
 @dataclass(slots=True)
