@@ -4,22 +4,21 @@ from __future__ import annotations
 
 import enum
 import logging
-import sqlite3
 import time
 from collections.abc import Callable
-from contextlib import AbstractContextManager, AsyncExitStack
+from contextlib import AsyncExitStack
 from types import TracebackType
 
 import anyio
 from anyio.abc import TaskGroup
 from anyio.lowlevel import checkpoint_if_cancelled
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from crdt.errors import DocumentNotFound
 from storage import _queries as queries
 from storage._fold_worker import fold_off_loop
 from storage._ids import check_document_id
+from storage._transactions import DATABASE_ERRORS, INTEGRITY_ERRORS, shielded
 from storage._writer import BatchWriter, PendingAppend
 from storage.engine import SqliteAppender, open_sqlite_appender, snapshot_reader
 from storage.errors import StorageError
@@ -28,32 +27,9 @@ __all__ = ["SqlStore", "StoreState"]
 
 logger = logging.getLogger("storage.sql")
 
-# What the driver may raise besides SQLAlchemy's wrapped errors: a refused or dropped socket,
-# the deadline below (TimeoutError is an OSError), or the SQLite appender's sqlite3 errors.
-_DATABASE_ERRORS = (SQLAlchemyError, OSError, sqlite3.Error)
-_INTEGRITY_ERRORS = (IntegrityError, sqlite3.IntegrityError)
-
-# The longest one transaction may take once started, cancellation or not.
-_TRANSACTION_DEADLINE = 60.0
-
 # Folds of one document found stale in a row (another fold committed first) before giving
 # up until the next threshold.
 _STALE_FOLD_RETRIES = 3
-
-
-def _shielded() -> AbstractContextManager[anyio.CancelScope]:
-    """Run one transaction to its end even if the caller is cancelled meanwhile.
-
-    Cancelling a driver call midway leaves its connection in an unknown state: SQLAlchemy then
-    tears the connection down, and with aiosqlite under anyio's level-triggered cancellation
-    that teardown can wait forever (it stops the driver's thread twice). A transaction is
-    short and bounded (SQLite's busy timeout, the deadline), so the cancellation takes effect
-    when it is over instead, and the outcome of a commit is never left unknown.
-
-    Raises:
-        TimeoutError: the transaction outlived the deadline.
-    """
-    return anyio.fail_after(_TRANSACTION_DEADLINE, shield=True)
 
 
 class StoreState(enum.Enum):
@@ -75,9 +51,10 @@ class SqlStore:
     (:func:`storage.upgrade_database`). The engine is the caller's: the store never disposes
     of it.
 
-    Cancellation waits for the transaction under way (see :func:`_shielded`): a cancelled
-    call, or a store left by a cancellation, first finishes the transaction it started, so a
-    commit is never left half-known; appends still queued then fail with StorageError.
+    Cancellation waits for the transaction under way (see
+    :func:`storage._transactions.shielded`): a cancelled call, or a store left by a
+    cancellation, first finishes the transaction it started, so a commit is never left
+    half-known; appends still queued then fail with StorageError.
 
     Args:
         engine: from :func:`storage.create_engine`.
@@ -149,7 +126,7 @@ class SqlStore:
             raise RuntimeError(f"cannot open a store that is {self._state.value}")
         try:
             self._appender = await open_sqlite_appender(self._engine)
-        except _DATABASE_ERRORS as exc:
+        except DATABASE_ERRORS as exc:
             raise StorageError(f"cannot open the database for appends: {exc}") from exc
         if self._appender is not None:
             # Pushed before the task group, so closed after the writer has drained.
@@ -186,11 +163,11 @@ class SqlStore:
         self._check_open()
         check_document_id(document_id)
         try:
-            with _shielded():
+            with shielded():
                 async with self._engine.begin() as connection:
                     await queries.insert_document(connection, document_id)
                     updates, unfolded = await queries.load_document(connection, document_id)
-        except _DATABASE_ERRORS as exc:
+        except DATABASE_ERRORS as exc:
             raise StorageError(f"cannot load document {document_id!r}: {exc}") from exc
         self._unfolded[document_id] = unfolded
         self._maybe_compact(document_id)
@@ -226,10 +203,10 @@ class SqlStore:
         self._check_open()
         check_document_id(document_id)
         try:
-            with _shielded():
+            with shielded():
                 async with self._engine.begin() as connection:
                     await queries.delete_document(connection, document_id)
-        except _DATABASE_ERRORS as exc:
+        except DATABASE_ERRORS as exc:
             raise StorageError(f"cannot delete document {document_id!r}: {exc}") from exc
         self._unfolded.pop(document_id, None)
 
@@ -238,10 +215,10 @@ class SqlStore:
         self._check_open()
         check_document_id(document_id)
         try:
-            with _shielded():
+            with shielded():
                 async with self._reader.begin() as connection:
                     return await queries.stored_size(connection, document_id)
-        except _DATABASE_ERRORS as exc:
+        except DATABASE_ERRORS as exc:
             raise StorageError(f"cannot measure document {document_id!r}: {exc}") from exc
 
     async def exists(self, document_id: str) -> bool:
@@ -249,10 +226,10 @@ class SqlStore:
         self._check_open()
         check_document_id(document_id)
         try:
-            with _shielded():
+            with shielded():
                 async with self._engine.connect() as connection:
                     found = await queries.existing_documents(connection, [document_id])
-        except _DATABASE_ERRORS as exc:
+        except DATABASE_ERRORS as exc:
             raise StorageError(f"cannot look up document {document_id!r}: {exc}") from exc
         return bool(found)
 
@@ -272,12 +249,12 @@ class SqlStore:
                 try:
                     known = set(document_ids)
                     await self._insert(batch, known)
-                except _INTEGRITY_ERRORS:
+                except INTEGRITY_ERRORS:
                     # Deleted elsewhere (another node): look before inserting, as below.
                     known = await self._insert(batch, None)
             else:
                 known = await self._insert(batch, None)
-        except _DATABASE_ERRORS as exc:
+        except DATABASE_ERRORS as exc:
             raise StorageError(f"cannot commit {len(batch)} updates: {exc}") from exc
         rows = [(i.document_id, i.update) for i in batch if i.document_id in known]
         elapsed = time.perf_counter() - started
@@ -313,9 +290,9 @@ class SqlStore:
         """
         if self._appender is not None:
             rows = [(i.document_id, i.update, i.author) for i in batch]
-            with _shielded():
+            with shielded():
                 return await self._appender.append(rows, check=known is None)
-        with _shielded():
+        with shielded():
             async with self._engine.begin() as connection:
                 if known is None:
                     ids = sorted({item.document_id for item in batch})
@@ -365,12 +342,12 @@ class SqlStore:
             # Each transaction is shielded; between them, a cancellation stops the loop.
             await checkpoint_if_cancelled()
             try:
-                with _shielded():
+                with shielded():
                     async with self._reader.begin() as connection:
                         read = await queries.read_fold_input(
                             connection, document_id, max_entries=self._max_fold_entries
                         )
-            except _DATABASE_ERRORS as exc:
+            except DATABASE_ERRORS as exc:
                 raise StorageError(f"cannot compact document {document_id!r}: {exc}") from exc
             if read is None:
                 return total
@@ -378,12 +355,12 @@ class SqlStore:
             swapped = False
             if result.folded:
                 try:
-                    with _shielded():
+                    with shielded():
                         async with self._engine.begin() as connection:
                             swapped = await queries.swap_fold(connection, document_id, read, result)
                 except queries.FoldConflict:
                     swapped = False
-                except _DATABASE_ERRORS as exc:
+                except DATABASE_ERRORS as exc:
                     raise StorageError(f"cannot compact document {document_id!r}: {exc}") from exc
                 if not swapped:
                     stale += 1
