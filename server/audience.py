@@ -9,9 +9,18 @@ changes refused and may now write closes that connection instead (:mod:`server.r
 
 from __future__ import annotations
 
+import logging
 import time
+from collections.abc import Mapping
 
-from crdt import AwarenessEntry, AwarenessMessage, Event, encode, encode_awareness
+from crdt import (
+    AwarenessEntry,
+    AwarenessMessage,
+    Event,
+    encode,
+    encode_awareness,
+    encode_state_vector,
+)
 from crdt.relay import EnvelopeKind
 from server.channel import CloseCode
 from server.connection import Connection, Principal, broadcast, broadcast_update
@@ -20,8 +29,13 @@ from server.metrics import Metrics
 from server.presence import Presence, PresenceClaims, PresenceLimits
 from server.refused import STALE_COPY_REASON, RefusedChanges
 from server.roles import GUEST_ROLE, can_comment
+from storage.errors import StorageError
+from storage.refusals import Refusals
 
 __all__ = ["Audience", "access_event"]
+
+# A part of the room: its records stay under the room's name.
+logger = logging.getLogger("gess.room")
 
 
 class Audience:
@@ -106,6 +120,30 @@ class Audience:
         targets = [c for c in self.connections if c.sync.takes_event(members_only=members_only)]
         if targets:
             broadcast(targets, encode(Event(event)), self._metrics)
+
+    # -- refused changes -----------------------------------------------------------------
+
+    async def refuse(
+        self,
+        connection: Connection,
+        adds: Mapping[int, int],
+        deletes: Mapping[int, int] | None,
+        refusals: Refusals,
+        document_id: str,
+    ) -> None:
+        """Remember the clocks of an update refused from a connection that may not write:
+        here, in the store (``refusals``) and on the other nodes (see
+        :meth:`server.refused.RefusedChanges.refuse` for ``adds`` and ``deletes``)."""
+        writers = [c for c in self.connections if c.principal.can_write]
+        fresh = self._refused.refuse(connection, adds, writers, deletes=deletes)
+        if not fresh:
+            return
+        try:
+            await refusals.record(document_id, fresh)
+        except StorageError as exc:
+            # This node still refuses them; other nodes learn it from the envelope.
+            logger.error("document %s: refusals not stored: %s", document_id, exc)
+        self._delivery.publish(EnvelopeKind.REFUSED, encode_state_vector(fresh))
 
     # -- presence -------------------------------------------------------------------------
 

@@ -13,12 +13,14 @@ import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from crdt import merge_updates
+from crdt import Saved, encode, merge_updates
+from server.channel import CloseCode
 from server.connection import Connection
 from server.metrics import Metrics
 from storage import DocumentStore
+from storage.errors import StorageError
 
-__all__ = ["CommitQueue", "Pending", "append_batch", "resolve"]
+__all__ = ["CommitQueue", "Pending", "abandon", "acknowledge", "append_batch", "resolve"]
 
 
 @dataclass(slots=True)
@@ -159,3 +161,30 @@ def resolve(batch: list[Pending], error: Exception | None = None) -> None:
                 pending.done.set_result(None)
             else:
                 pending.done.set_exception(error)
+
+
+def acknowledge(batch: list[Pending], committed: bytes) -> None:
+    """Tell a committed batch's writers that it is saved, then resolve the server's changes.
+
+    Args:
+        batch: the batch, committed.
+        committed: the committed state vector, sent (encoded once) to the writers that take
+            Saved messages.
+    """
+    saved = encode(Saved(committed))
+    for writer in {p.writer for p in batch if p.writer is not None}:
+        if writer.sync.takes_saved():
+            writer.send(saved)
+    resolve(batch)
+
+
+def abandon(batch: list[Pending], error: Exception) -> None:
+    """A batch could not be stored: close its writers (they send it again when they reconnect)
+    and fail the server's changes in it with a StorageError."""
+    for writer in {p.writer for p in batch if p.writer is not None}:
+        writer.close(
+            CloseCode.INTERNAL,
+            "the server could not save your changes; reconnect to send them again",
+            drain=False,
+        )
+    resolve(batch, StorageError(f"not saved: {error}"))

@@ -29,15 +29,7 @@ import logging
 import time
 from collections.abc import AsyncIterator, Mapping
 
-from crdt import (
-    AwarenessEntry,
-    Document,
-    Message,
-    ProtocolError,
-    Saved,
-    encode,
-    encode_state_vector,
-)
+from crdt import AwarenessEntry, Document, Message, ProtocolError
 from crdt.relay import EnvelopeKind
 from crdt.server_session import (
     PresenceQueried,
@@ -49,7 +41,7 @@ from crdt.server_session import (
 )
 from server.audience import Audience
 from server.channel import CloseCode
-from server.commit import CommitQueue, Pending, append_batch, resolve
+from server.commit import CommitQueue, Pending, abandon, acknowledge, append_batch
 from server.connection import Connection, Principal
 from server.delivery import Delivery
 from server.refused import STALE_COPY_REASON, RefusedChanges
@@ -136,16 +128,6 @@ class Room:
         """No connection and nothing waiting to be committed."""
         return not self.audience.connections and self._queue.settled
 
-    def idle_for(self, now: float) -> float | None:
-        """Seconds since the room last became idle (None: it is not idle)."""
-        since = self.usage.idle_since
-        return None if since is None or not self.idle else now - since
-
-    def restart_idle(self) -> None:
-        """Count the room idle from now, if it is (a server-side change just ended)."""
-        if self.idle:
-            self.usage.idle_since = time.monotonic()
-
     @contextlib.asynccontextmanager
     async def committed(self) -> AsyncIterator[Document]:
         """Hold the room and yield its document once it equals what the store has committed.
@@ -221,7 +203,11 @@ class Room:
                 async with self.committed() as document:
                     connection.send(ServerSession.answer(document, state_vector))
             case UpdateRefused(update):
-                await self._refuse(connection, update)
+                connection.send(ServerSession.refusal())
+                adds, deletes = self._doc.refused_clocks(update, connection.awareness_ids)
+                await self.audience.refuse(
+                    connection, adds, deletes, self._services.refusals, self.document_id
+                )
             case PresenceReceived(entries):
                 self.audience.local_presence(connection, entries)
             case PresenceQueried():
@@ -257,21 +243,6 @@ class Room:
             return
         self._apply(update)
         self._queue.put(Pending(update, connection.principal.user_id, connection))
-
-    async def _refuse(self, connection: Connection, update: bytes) -> None:
-        """Refuse an update from a connection that may not write, and remember its clocks."""
-        connection.send(ServerSession.refusal())
-        adds, deletes = self._doc.refused_clocks(update, connection.awareness_ids)
-        writers = [c for c in self.audience.connections if c.principal.can_write]
-        fresh = self._refused.refuse(connection, adds, writers, deletes=deletes)
-        if not fresh:
-            return
-        try:
-            await self._services.refusals.record(self.document_id, fresh)
-        except StorageError as exc:
-            # This node still refuses them; other nodes learn it from the envelope.
-            logger.error("document %s: refusals not stored: %s", self.document_id, exc)
-        self.delivery.publish(EnvelopeKind.REFUSED, encode_state_vector(fresh))
 
     async def submit(self, update: bytes, author: str | None) -> None:
         """Apply a change made by the server on someone's behalf (restoring a version, say).
@@ -382,7 +353,6 @@ class Room:
             await asyncio.sleep(1.0)
 
     async def _commit(self, batch: list[Pending], committed: bytes) -> None:
-        writers = {p.writer for p in batch if p.writer is not None}
         started = time.perf_counter()
         try:
             merged = await append_batch(self._services.store, self.document_id, batch)
@@ -391,13 +361,7 @@ class Room:
             # The document holds updates the store does not: rebuild it before anyone reads it.
             self._doc.broke()
             self._broken()
-            for writer in writers:
-                writer.close(
-                    CloseCode.INTERNAL,
-                    "the server could not save your changes; reconnect to send them again",
-                    drain=False,
-                )
-            resolve(batch, StorageError(f"not saved: {exc}"))
+            abandon(batch, exc)
             return
         self._metrics.commit_seconds.observe(time.perf_counter() - started)
         self.usage.committed(time.monotonic())
@@ -406,11 +370,7 @@ class Room:
         # message encoded once for all.
         self.audience.broadcast_update(merged)
         self.delivery.publish(EnvelopeKind.UPDATE, merged)
-        saved = encode(Saved(committed))
-        for writer in writers:
-            if writer.sync.takes_saved():
-                writer.send(saved)
-        resolve(batch)
+        acknowledge(batch, committed)
 
     # -- lifecycle -----------------------------------------------------------------------------
 

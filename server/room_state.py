@@ -9,6 +9,7 @@ is being rebuilt, and must still rebuild it before anyone reads it. Every change
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from enum import Enum, auto
 from typing import TypeVar
@@ -105,6 +106,16 @@ class Usage:
 
     def committed(self, now: float) -> None:
         self.last_commit, self.edited = now, True
+
+    def idle_for(self, now: float, idle: bool) -> float | None:
+        """Seconds since the room last became idle (None: it is not ``idle`` now)."""
+        since = self.idle_since
+        return None if since is None or not idle else now - since
+
+    def restart_idle(self, idle: bool) -> None:
+        """Count the room idle from now if it is ``idle`` (a server-side change just ended)."""
+        if idle:
+            self.idle_since = time.monotonic()
 
     def quiet_for(self, now: float) -> float | None:
         """Seconds since the last commit, if edited since :meth:`take_edits` (else None)."""

@@ -170,7 +170,7 @@ class RoomManager:
                 self._borrowed[document_id] = left
             else:
                 del self._borrowed[document_id]
-            room.restart_idle()
+            room.usage.restart_idle(room.idle)
 
     async def _load(self, document_id: str) -> Room:
         future = self._loading.get(document_id)
@@ -256,7 +256,7 @@ class RoomManager:
                 if self._checkpoints is not None and quiet is not None:
                     if quiet >= self._checkpoint_after:
                         self._start_checkpoint(room)
-                idle = room.idle_for(now)
+                idle = room.usage.idle_for(now, room.idle)
                 if (
                     room.state is RoomState.OPEN
                     and idle is not None
