@@ -2,6 +2,7 @@
 import { get } from '../api'
 import { h, replace } from '../dom'
 import { lookup, t, when } from '../i18n'
+import { latestOnly } from '../latest'
 import type { Activity, Page } from '../types'
 
 function sentence(entry: Activity): string {
@@ -20,10 +21,10 @@ export function activityPanel(workspaceId: string): { element: HTMLElement; refr
     return h('li', {}, h('span', {}, sentence(entry)), h('time', { datetime: entry.created_at, class: 'muted' }, when(entry.created_at)))
   }
 
-  async function refresh(): Promise<void> {
-    const page = await get<Page<Activity>>(`/api/workspaces/${workspaceId}/activity?limit=30`)
-    replace(list, ...(page.items.length ? page.items.map(item) : [h('li', { class: 'empty' }, t('activity.none'))]))
-  }
+  const refresh = latestOnly(
+    () => get<Page<Activity>>(`/api/workspaces/${workspaceId}/activity?limit=30`),
+    (page) => replace(list, ...(page.items.length ? page.items.map(item) : [h('li', { class: 'empty' }, t('activity.none'))])),
+  )
 
   const element = h('section', { class: 'card', 'aria-labelledby': 'activity-heading' }, h('h2', { id: 'activity-heading' }, t('activity.title')), list)
   return { element, refresh }

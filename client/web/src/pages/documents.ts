@@ -5,6 +5,7 @@ import { confirmAction } from '../confirm'
 import { field, h, replace, value } from '../dom'
 import { describe } from '../errors'
 import { currentLanguage, lookup, t, when } from '../i18n'
+import { latestOnly } from '../latest'
 import { notice, showError } from '../layout'
 import { navigate } from '../router'
 import type { DocumentInfo, Page, Role, Template } from '../types'
@@ -133,19 +134,25 @@ export function documentsPanel(workspaceId: string, role: Role | null, changed: 
     )
   }
 
-  async function refresh(): Promise<void> {
-    stale = false
-    const [live, trashed] = await Promise.all([
+  const read = latestOnly(
+    () => Promise.all([
       get<Page<DocumentInfo>>(`${base}?limit=100`),
       get<Page<DocumentInfo>>(`${base}?limit=100&trashed=true`),
-    ])
-    // Checked after the reads: editing may have begun while they were under way.
-    if (renaming) {
-      stale = true
-      return
-    }
-    replace(list, ...(live.items.length ? live.items.map(documentRow) : [h('li', { class: 'empty' }, t('docs.none'))]))
-    replace(trash, ...(trashed.items.length ? trashed.items.map(trashRow) : [h('li', { class: 'empty' }, t('docs.trash_empty'))]))
+    ]),
+    ([live, trashed]) => {
+      // Checked after the reads: editing may have begun while they were under way.
+      if (renaming) {
+        stale = true
+        return
+      }
+      replace(list, ...(live.items.length ? live.items.map(documentRow) : [h('li', { class: 'empty' }, t('docs.none'))]))
+      replace(trash, ...(trashed.items.length ? trashed.items.map(trashRow) : [h('li', { class: 'empty' }, t('docs.trash_empty'))]))
+    },
+  )
+
+  async function refresh(): Promise<void> {
+    stale = false
+    await read()
   }
 
   const element = h('section', { class: 'card', 'aria-labelledby': 'docs-heading' }, h('h2', { id: 'docs-heading' }, t('docs.title')))

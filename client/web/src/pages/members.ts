@@ -5,6 +5,7 @@ import { confirmAction } from '../confirm'
 import { field, h, replace, value } from '../dom'
 import { describe } from '../errors'
 import { t, type Key } from '../i18n'
+import { latestOnly } from '../latest'
 import { notice, showError, showInfo } from '../layout'
 import { ROLES, type Member, type Page, type Role } from '../types'
 
@@ -62,10 +63,10 @@ export function membersPanel(workspaceId: string, role: Role | null, selfId: str
     return item
   }
 
-  async function refresh(): Promise<void> {
-    const page = await get<Page<Member>>(`${base}?limit=100`)
-    replace(list, ...page.items.map(row))
-  }
+  const refresh = latestOnly(
+    () => get<Page<Member>>(`${base}?limit=100`),
+    (page) => replace(list, ...page.items.map(row)),
+  )
 
   const element = h('section', { class: 'card', 'aria-labelledby': 'members-heading' }, h('h2', { id: 'members-heading' }, t('members.title')), status, list)
   if (owner) element.append(inviteForm(workspaceId, status, () => void refresh().then(changed)))
