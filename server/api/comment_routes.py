@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from server.api.dependencies import SignedInCall
 from server.api.routing import api_router, errors
-from server.api.thread_models import CommentCreate, CommentOut, CommentPatch
+from server.api.thread_models import CommentCreate, CommentPatch
 from server.services import comments
+from server.services.records import CommentOut
 
 router = api_router("comments")
 

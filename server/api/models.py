@@ -34,12 +34,11 @@ from server.api.fields import (
     Visibility,
     omit_default,
 )
+from server.services.records import ActivityOut
 
 __all__ = [
     "AcceptedInvitation",
-    "ActivityOut",
     "ActivityPage",
-    "ActorOut",
     "DocumentCreate",
     "DocumentListQuery",
     "DocumentOut",
@@ -339,26 +338,6 @@ class DocumentPage(BaseModel):
 
 
 # -- activity -----------------------------------------------------------------------------------
-
-
-class ActorOut(BaseModel):
-    id: str
-    name: str
-
-
-class ActivityObject(BaseModel):
-    type: Literal["document", "member", "invitation", "workspace"]
-    id: str
-
-
-class ActivityOut(BaseModel):
-    id: str
-    workspace_id: str
-    verb: str = Field(description="document.created, member.role_changed, ...")
-    actor: ActorOut | None
-    object: ActivityObject
-    data: dict[str, str | bool | None]
-    created_at: datetime
 
 
 class ActivityPage(BaseModel):

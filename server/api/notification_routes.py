@@ -18,13 +18,12 @@ from server.api.dependencies import SignedInCall
 from server.api.routing import api_router, errors
 from server.api.thread_models import (
     NotificationListQuery,
-    NotificationOut,
     NotificationPage,
     ReadAllOut,
     UnreadCount,
-    notification_out,
 )
 from server.services import notifications
+from server.services.records import NotificationOut, notification_out
 
 router = api_router("notifications")
 

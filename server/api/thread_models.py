@@ -1,47 +1,34 @@
-"""The bodies of the comment and notification endpoints, and the conversion of their records.
+"""The request bodies, queries and pages of the comment and notification endpoints.
 
-A thread's anchor is two Yjs relative positions (``Y.encodeRelativePosition``) in base64; its
-JSON adds the range they resolve to now (``index``/``length`` in UTF-16 code units, as in
-Yjs), or ``detached`` once the anchored text is gone. A comment's body may mention members as
-``<@USER_ID>``; its ``mentions`` name the members it mentions, so that clients show names.
+The threads, comments and notifications themselves are the services' records
+(:mod:`server.services.records`). A new thread's anchor is two Yjs relative positions
+(``Y.encodeRelativePosition``) in base64. A comment's body may mention members as
+``<@USER_ID>``.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Mapping, Sequence
-from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from server.api.models import ActorOut, PageQuery
-from storage.comments import CommentRecord, ThreadRecord
-from storage.notifications import NotificationRecord
+from server.api.models import PageQuery
+from server.services.records import NotificationOut, Status, ThreadOut
 
 __all__ = [
     "MAX_ANCHOR_TEXT",
     "MAX_BODY_LENGTH",
     "AnchorIn",
-    "AnchorOut",
     "CommentCreate",
-    "CommentOut",
     "CommentPatch",
     "NotificationListQuery",
-    "NotificationOut",
     "NotificationPage",
     "ReadAllOut",
     "ThreadCreate",
     "ThreadListQuery",
-    "ThreadOut",
     "ThreadPage",
     "ThreadPatch",
     "UnreadCount",
-    "actor",
-    "comment_out",
-    "mentioned_ids",
-    "notification_out",
-    "thread_out",
 ]
 
 MAX_BODY_LENGTH = 10_000
@@ -49,9 +36,6 @@ MAX_BODY_LENGTH = 10_000
 
 MAX_ANCHOR_TEXT = 1024
 """The longest base64 text of one sticky index (a real one is a few dozen characters)."""
-
-MENTION = re.compile(r"<@([0-9a-f]{32})>")
-"""The markup of a mention: a user's id, which stays the same when they are renamed."""
 
 _BASE64 = r"^[A-Za-z0-9+/]+={0,2}$"
 _BLANK_MESSAGE = "may not be blank or contain NUL characters"
@@ -82,7 +66,6 @@ StickyIndex = Annotated[
         description="a Yjs relative position (Y.encodeRelativePosition), in base64",
     ),
 ]
-Status = Literal["open", "resolved"]
 
 
 class _In(BaseModel):
@@ -119,55 +102,9 @@ class NotificationListQuery(PageQuery):
     unread: bool = Field(False, description="only the notifications not read yet")
 
 
-class AnchorOut(BaseModel):
-    start: str
-    end: str
-    index: int | None = Field(description="where the range starts now; null once detached")
-    length: int | None = Field(description="its length now; null once detached")
-
-
-class CommentOut(BaseModel):
-    id: str
-    thread_id: str
-    author: ActorOut | None = Field(description="null once the account is deleted")
-    body: str
-    mentions: list[ActorOut] = Field(description="the members the body mentions")
-    created_at: datetime
-    edited_at: datetime | None
-
-
-class ThreadOut(BaseModel):
-    id: str
-    document_id: str
-    anchor: AnchorOut
-    quote: str = Field(description="the anchored text when the thread was made")
-    detached: bool = Field(description="the anchored text is gone; the thread is kept")
-    status: Status
-    author: ActorOut | None
-    created_at: datetime
-    resolved_at: datetime | None
-    resolved_by: ActorOut | None
-    comments: list[CommentOut] = Field(description="oldest first; the first is the thread's body")
-
-
 class ThreadPage(BaseModel):
     items: list[ThreadOut]
     next_cursor: str | None
-
-
-class NotificationOut(BaseModel):
-    id: str
-    kind: Literal["mention"]
-    actor: ActorOut | None
-    workspace_id: str
-    document_id: str
-    document_title: str | None
-    thread_id: str
-    comment_id: str
-    excerpt: str = Field(description="the start of the comment")
-    read: bool
-    created_at: datetime
-    read_at: datetime | None
 
 
 class NotificationPage(BaseModel):
@@ -181,77 +118,3 @@ class UnreadCount(BaseModel):
 
 class ReadAllOut(BaseModel):
     marked: int = Field(description="how many notifications were unread")
-
-
-def mentioned_ids(body: str) -> list[str]:
-    """The user ids a body mentions, each once, in order."""
-    return list(dict.fromkeys(MENTION.findall(body)))
-
-
-def actor(user_id: str | None, name: str | None) -> ActorOut | None:
-    return None if user_id is None else ActorOut(id=user_id, name=name or "")
-
-
-def comment_out(comment: CommentRecord, members: Mapping[str, str]) -> CommentOut:
-    """A comment; ``members`` names the workspace's members (at least those it mentions)."""
-    mentions = [
-        ActorOut(id=user_id, name=members[user_id])
-        for user_id in mentioned_ids(comment.body)
-        if user_id in members
-    ]
-    return CommentOut(
-        id=comment.id,
-        thread_id=comment.thread_id,
-        author=actor(comment.author_id, comment.author_name),
-        body=comment.body,
-        mentions=mentions,
-        created_at=comment.created_at,
-        edited_at=comment.edited_at,
-    )
-
-
-def thread_out(
-    thread: ThreadRecord,
-    anchor: tuple[str, str],
-    where: tuple[int, int] | None,
-    comments: Sequence[CommentRecord],
-    members: Mapping[str, str],
-) -> ThreadOut:
-    """A thread; ``anchor`` is its sticky indexes in base64, ``where`` the (index, length)
-    they resolve to now, None when detached."""
-    start, end = anchor
-    return ThreadOut(
-        id=thread.id,
-        document_id=thread.document_id,
-        anchor=AnchorOut(
-            start=start,
-            end=end,
-            index=None if where is None else where[0],
-            length=None if where is None else where[1],
-        ),
-        quote=thread.quote,
-        detached=where is None,
-        status="resolved" if thread.status == "resolved" else "open",
-        author=actor(thread.author_id, thread.author_name),
-        created_at=thread.created_at,
-        resolved_at=thread.resolved_at,
-        resolved_by=actor(thread.resolved_by, thread.resolved_by_name),
-        comments=[comment_out(comment, members) for comment in comments],
-    )
-
-
-def notification_out(record: NotificationRecord) -> NotificationOut:
-    return NotificationOut(
-        id=str(record.id),
-        kind="mention",
-        actor=actor(record.actor_id, record.actor_name),
-        workspace_id=record.workspace_id,
-        document_id=record.document_id,
-        document_title=record.document_title,
-        thread_id=record.thread_id,
-        comment_id=record.comment_id,
-        excerpt=record.excerpt,
-        read=record.read_at is not None,
-        created_at=record.created_at,
-        read_at=record.read_at,
-    )

@@ -16,11 +16,11 @@ from server.api.routing import api_router, errors
 from server.api.thread_models import (
     ThreadCreate,
     ThreadListQuery,
-    ThreadOut,
     ThreadPage,
     ThreadPatch,
 )
 from server.services import threads
+from server.services.records import ThreadOut
 from storage.people import UserRecord
 
 router = api_router("comments")

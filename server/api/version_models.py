@@ -8,7 +8,8 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from server.api.fields import Name
-from server.api.models import ActorOut, PageQuery
+from server.api.models import PageQuery
+from server.services.records import ActorOut, VersionOut
 
 __all__ = [
     "BlockOut",
@@ -19,7 +20,6 @@ __all__ = [
     "HistoryPage",
     "HistoryQuery",
     "VersionCreate",
-    "VersionOut",
     "VersionPage",
     "VersionQuery",
 ]
@@ -29,22 +29,6 @@ class VersionCreate(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
 
     name: Name = Field(description="e.g. 'Before the steering committee'")
-
-
-class VersionOut(BaseModel):
-    id: str
-    document_id: str
-    name: str
-    kind: Literal["manual", "auto", "restore-backup"] = Field(
-        description="manual: saved by someone; auto: an automatic checkpoint; restore-backup: "
-        "the state a restore replaced (restore it to undo that restore)"
-    )
-    author: ActorOut | None = Field(description="who saved it; null for automatic checkpoints")
-    created_at: datetime
-    upto: int = Field(description="the log position: the last update it contains")
-    contributors: list[ActorOut] = Field(
-        description="who edited the document between the previous version and this one"
-    )
 
 
 class VersionPage(BaseModel):

@@ -21,7 +21,7 @@ from crdt import to_html, to_markdown
 from crdt.blocks import Block
 from server.api.dependencies import SignedInCall
 from server.api.downloads import download
-from server.api.models import ActorOut, PageQuery
+from server.api.models import PageQuery
 from server.api.routing import also_answers, api_router, errors
 from server.api.version_models import (
     BlockOut,
@@ -32,12 +32,12 @@ from server.api.version_models import (
     HistoryPage,
     HistoryQuery,
     VersionCreate,
-    VersionOut,
     VersionPage,
     VersionQuery,
 )
 from server.permissions import Role
 from server.services import document_versions as versions
+from server.services.records import ActorOut, VersionOut
 from storage.history import EditSession
 from storage.people import UserRecord
 

@@ -20,11 +20,11 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from server.api.models import ActivityOut
 from server.permissions import Role
 from server.services.access import load_workspace, require_role
 from server.services.context import ApiServices
 from server.services.paging import decode_cursor, split_page
+from server.services.records import ActivityOut
 from storage.catalog import ActivityRecord, document_ids, insert_activity, list_activity
 from storage.clock import utcnow
 from storage.errors import StorageError

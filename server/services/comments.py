@@ -14,12 +14,12 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from server.accounts import new_id
-from server.api.thread_models import CommentOut, ThreadOut, comment_out, mentioned_ids
 from server.permissions import Role
 from server.services.access import require_role
 from server.services.context import ApiServices
 from server.services.errors import conflict, forbidden, not_found
 from server.services.mentions import notify_mentions
+from server.services.records import CommentOut, ThreadOut, comment_out, mentioned_ids
 from server.services.threads import ThreadContext, load_thread, may_delete, publish, serve_threads
 from storage.clock import utcnow
 from storage.comments import (

@@ -14,7 +14,6 @@ from datetime import timedelta
 
 from crdt import Document, DocumentTooLarge
 from crdt.blocks import BlockChange, blocks, diff_blocks
-from server.api.version_models import VersionOut
 from server.permissions import Role
 from server.rooms import ShuttingDown
 from server.services.access import load_document, require_role
@@ -23,6 +22,7 @@ from server.services.content import build_document, committed_content
 from server.services.context import ApiServices
 from server.services.errors import ApiError, conflict, not_found
 from server.services.paging import decode_cursor, split_page
+from server.services.records import VersionOut
 from server.services.versions import restore, save_version, send_version_event, version_out
 from storage.catalog import DocumentRecord
 from storage.history import EditSession, edit_history

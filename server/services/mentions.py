@@ -12,8 +12,8 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from server.api.thread_models import notification_out
 from server.services.context import ApiServices
+from server.services.records import notification_out
 from storage.catalog import DocumentRecord
 from storage.comments import CommentRecord, member_names
 from storage.notifications import NewNotification, NotificationRecord, insert_notifications

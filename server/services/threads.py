@@ -25,7 +25,6 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from crdt import Document
 from crdt.anchors import Anchor, AnchorError, quote, resolve_all
 from server.accounts import new_id
-from server.api.thread_models import ThreadOut, mentioned_ids, thread_out
 from server.permissions import Role, at_least
 from server.services.access import load_document, require_role
 from server.services.activity import push, record
@@ -34,6 +33,7 @@ from server.services.context import ApiServices
 from server.services.errors import bad_request, conflict, forbidden, not_found, unprocessable
 from server.services.mentions import notify_mentions
 from server.services.paging import decode_cursor, split_page
+from server.services.records import ThreadOut, mentioned_ids, thread_out
 from storage.catalog import DocumentRecord
 from storage.clock import utcnow
 from storage.comments import (

@@ -19,10 +19,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from crdt import EMPTY_UPDATE
 from crdt.blocks import restore_update
-from server.api.models import ActorOut
-from server.api.version_models import VersionOut
 from server.services.content import build_document
 from server.services.context import ApiServices
+from server.services.records import ActorOut, VersionOut
 from storage.catalog import get_document
 from storage.clock import utcnow
 from storage.database import Database
