@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 from collections.abc import Iterable
 
 from crdt import Document
@@ -11,8 +10,6 @@ from server.services.context import ApiServices
 from storage.versions import stored_state
 
 __all__ = ["build_document", "committed_content"]
-
-logger = logging.getLogger("gess.api.content")
 
 
 def build_document(document_id: str, updates: Iterable[bytes]) -> Document:
