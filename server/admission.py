@@ -12,7 +12,7 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from starlette.types import Receive, Scope, Send
+from starlette.types import Scope, Send
 
 from server.auth import ConnectRequest
 from server.config import Settings
@@ -25,7 +25,6 @@ __all__ = [
     "Ticket",
     "client_address",
     "send_http_refusal",
-    "send_ws_refusal",
 ]
 
 RETRY_AFTER_SECONDS = 5
@@ -140,21 +139,6 @@ class Ticket:
         if self._account is not None:
             self._admission.accounts.release(self._account)
             self._account = None
-
-
-async def send_ws_refusal(receive: Receive, send: Send, refusal: Refusal) -> None:
-    """Refuse a WebSocket handshake with an HTTP response (the ASGI denial response)."""
-    message = await receive()
-    if message["type"] != "websocket.connect":
-        return
-    await send(
-        {
-            "type": "websocket.http.response.start",
-            "status": refusal.status,
-            "headers": refusal.headers(),
-        }
-    )
-    await send({"type": "websocket.http.response.body", "body": refusal.body()})
 
 
 async def send_http_refusal(send: Send, refusal: Refusal) -> None:

@@ -31,9 +31,10 @@ from server.rooms import RoomManager
 from server.security_headers import SecurityHeaders
 from server.services.context import ApiServices
 from server.services.versions import Checkpointer
+from server.session import Hub
 from server.token_purge import TokenPurger
 from server.webapp import app_routes
-from server.websocket import SOCKET_PREFIX, Hub, websocket_endpoint
+from server.websocket import Sockets
 from storage import DocumentStore, SqlStore, create_engine, default_sqlite_url, upgrade_database
 from storage.database import Database
 from storage.refusals import MemoryRefusals, Refusals, SqlRefusals
@@ -44,17 +45,15 @@ logger = logging.getLogger("gess.app")
 
 
 class _Node(FastAPI):
-    """The app: document sockets go straight to their endpoint, the rest through the
-    middleware and the router (the REST API's FastAPI routes, the web app, static files).
+    """The app: the REST API's FastAPI routes, the web app and static files, behind the
+    middleware and the router.
 
-    A socket lives for hours and carries every keystroke; the middleware and router would add
-    their frames to its memory and their calls to each message.
+    Document sockets (``/ws/...``) never reach it: a socket lives for hours and carries
+    every keystroke, so ``gess serve`` hands their upgrades to the node's own WebSocket layer
+    (``app.state.sockets``, :mod:`server.websocket`) before any ASGI app is called.
     """
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "websocket" and scope["path"].startswith(SOCKET_PREFIX):
-            await websocket_endpoint(self.state.hub, scope, receive, send)
-            return
         if scope["type"] == "http" and scope["path"] != _HEALTH:
             # Beyond the connection cap only the health check is served: a load balancer
             # must still be able to tell a busy node from a dead one.
@@ -120,6 +119,7 @@ def create_app(
     )
     accounts_gate = store is None and authenticate is None and not settings.anonymous
     admission = Admission(settings, guard, presents_credential if accounts_gate else None)
+    sockets = Sockets(settings)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -197,6 +197,8 @@ def create_app(
                     settings.port,
                 )
             app.state.hub = Hub(settings, metrics, rooms, gate or allow_guests, admission)
+            sockets.hub = app.state.hub
+            stack.callback(sockets.stop)
             logger.info("node %s ready", settings.node_id)
             yield
             logger.info("node %s stopping: committing pending edits", settings.node_id)
@@ -234,4 +236,5 @@ def create_app(
     )
     node.state.admission = admission
     node.state.connection_guard = guard
+    node.state.sockets = sockets
     return node

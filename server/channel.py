@@ -1,18 +1,14 @@
-"""The transport seam: rooms talk to a :class:`Channel`, never to Starlette directly."""
+"""The transport seam: connections write to a :class:`Channel`, never to a socket directly."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from enum import IntEnum
-from typing import TYPE_CHECKING, Literal, Protocol, TypedDict, cast
+from typing import Protocol
 
-from crdt import ProtocolError
+from websockets.frames import Frame, Opcode
 
-if TYPE_CHECKING:
-    from starlette.types import Receive, Send
-
-__all__ = ["AsgiChannel", "Channel", "CloseCode", "MemoryChannel", "Outgoing", "outgoing"]
+__all__ = ["Channel", "CloseCode", "MemoryChannel", "Outgoing"]
 
 
 class CloseCode(IntEnum):
@@ -41,141 +37,78 @@ class CloseCode(IntEnum):
     """The server could not store the client's changes; reconnecting resends them."""
 
 
-class Outgoing(TypedDict):
-    """One message to a client, as the ASGI server takes it.
+class Outgoing:
+    """One message for clients, made once and handed as is to every connection it goes to.
 
-    Built once per message and handed as is to every connection it goes to.
+    A server's WebSocket frames are not masked, so the frame that carries a message is the
+    same bytes for every reader: it is built by the first socket that writes it
+    (:attr:`frame`) and the others write those bytes again.
     """
 
-    type: Literal["websocket.send"]
-    bytes: bytes
+    __slots__ = ("_frame", "data", "update")
 
+    def __init__(self, data: bytes, update: bytes | None = None) -> None:
+        self.data = data
+        """The encoded message."""
+        self.update = update
+        """The document update the message carries (a run of them merges into one while a
+        client is behind), or None for any other message."""
+        self._frame: bytes | None = None
 
-def outgoing(data: bytes) -> Outgoing:
-    """Wrap the bytes of one message for :meth:`Channel.send`."""
-    return {"type": "websocket.send", "bytes": data}
+    @property
+    def frame(self) -> bytes:
+        """The message as one unmasked binary WebSocket frame."""
+        frame = self._frame
+        if frame is None:
+            frame = self._frame = Frame(Opcode.BINARY, self.data).serialize(mask=False)
+        return frame
 
 
 class Channel(Protocol):
-    """One client's bidirectional stream of binary messages."""
+    """One client's stream of outgoing messages.
 
-    async def send(self, message: Outgoing) -> None:
-        """Send one message. Raises ConnectionError once the channel is closed.
-
-        An implementation should not suspend unless it must (its transport is full): a
-        connection drives this coroutine to its end inline when it can (see
-        :class:`~server.connection.Connection`).
-        """
-        ...
-
-    async def close(self, code: int, reason: str) -> None:
-        """Close with a code and a reason; closing twice is a no-op."""
-        ...
-
-    def __aiter__(self) -> AsyncIterator[bytes]:
-        """Messages from the client, until it disconnects.
-
-        Raises:
-            ProtocolError: the client sent something that is not a binary message.
-        """
-        ...
-
-
-# RFC 6455 limits a close reason to 123 bytes of UTF-8.
-_MAX_REASON_BYTES = 123
-
-
-def _clip_reason(reason: str) -> str:
-    raw = reason.encode()
-    if len(raw) <= _MAX_REASON_BYTES:
-        return reason
-    return raw[: _MAX_REASON_BYTES - 3].decode(errors="ignore") + "..."
-
-
-class AsgiChannel:
-    """A :class:`Channel` straight on the ASGI server's ``receive`` and ``send``.
-
-    No framework object sits in between: a connection may live for hours, and per message
-    each layer costs time and each kept frame memory. Call :meth:`accept` first.
+    Writing never waits. A channel that cannot take more for now (its socket's buffer is
+    full) says so, and the connection keeps its messages until it is told to go on
+    (:meth:`~server.connection.Connection.writable`).
     """
 
-    __slots__ = ("_open", "_receive", "_send")
+    def write(self, message: Outgoing) -> bool:
+        """Write one message if the channel can take it now.
 
-    def __init__(self, receive: Receive, send: Send) -> None:
-        self._receive = receive
-        self._send = send
-        self._open = False
+        Returns:
+            True if it was written, False if the channel is full (nothing was written).
 
-    async def accept(self) -> bool:
-        """Complete the handshake; False if the client went away before it."""
-        message = await self._receive()
-        if message["type"] != "websocket.connect":
-            return False
-        await self._send({"type": "websocket.accept"})
-        self._open = True
-        return True
+        Raises:
+            ConnectionError: the channel is closed.
+        """
+        ...
 
-    async def send(self, message: Outgoing) -> None:
-        if not self._open:
-            raise ConnectionError("channel closed")
-        try:
-            await self._send(cast("dict[str, object]", message))
-        except (OSError, RuntimeError) as exc:
-            # uvicorn raises ClientDisconnected (an OSError) once the client is gone.
-            self._open = False
-            raise ConnectionError("channel closed") from exc
-
-    async def close(self, code: int, reason: str) -> None:
-        if not self._open:
-            return
-        self._open = False
-        try:
-            await self._send(
-                {"type": "websocket.close", "code": code, "reason": _clip_reason(reason)}
-            )
-        except (OSError, RuntimeError):
-            # The peer is already gone; there is nobody left to tell.
-            return
-
-    async def __aiter__(self) -> AsyncIterator[bytes]:
-        while True:
-            message = await self._receive()
-            if message["type"] != "websocket.receive":
-                self._open = False  # websocket.disconnect
-                return
-            data = message.get("bytes")
-            if data is None:
-                raise ProtocolError("text frames are not accepted: send binary Yjs messages")
-            yield data
+    def close(self, code: int, reason: str) -> None:
+        """Close with a code and a reason a person can read; closing twice is a no-op."""
+        ...
 
 
 class MemoryChannel:
-    """An in-process :class:`Channel` for tests of rooms without a network."""
+    """An in-process :class:`Channel` for tests of rooms and connections without a network.
+
+    Set :attr:`full` to make it refuse writes, as a socket whose buffer is full does.
+    """
 
     def __init__(self) -> None:
         self.sent: asyncio.Queue[bytes] = asyncio.Queue()
         self.closed: tuple[int, str] | None = None
         self.closed_event = asyncio.Event()
-        self._incoming: asyncio.Queue[bytes | None] = asyncio.Queue()
+        self.full = False
 
-    async def send(self, message: Outgoing) -> None:
+    def write(self, message: Outgoing) -> bool:
         if self.closed is not None:
             raise ConnectionError("channel closed")
-        self.sent.put_nowait(message["bytes"])
+        if self.full:
+            return False
+        self.sent.put_nowait(message.data)
+        return True
 
-    async def close(self, code: int, reason: str) -> None:
+    def close(self, code: int, reason: str) -> None:
         if self.closed is None:
             self.closed = (code, reason)
             self.closed_event.set()
-            self._incoming.put_nowait(None)
-
-    def feed(self, data: bytes | None) -> None:
-        """Deliver a message from the client, or None for a disconnect."""
-        self._incoming.put_nowait(data)
-
-    async def __aiter__(self) -> AsyncIterator[bytes]:
-        while True:
-            data = await self._incoming.get()
-            if data is None:
-                return
-            yield data

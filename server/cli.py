@@ -18,8 +18,8 @@ from server.accounts import RedactTokens
 from server.app import create_app, database_url
 from server.config import Settings, add_settings_arguments, settings_from_args
 from server.listener import guarded_protocol
+from server.session import Hub
 from server.users_cli import add_users_commands, run_users_command
-from server.websocket import Hub
 from storage import upgrade_database
 from storage.engine import parse_database_url
 
@@ -73,9 +73,6 @@ def _serve(settings: Settings) -> int:
         host=settings.host,
         port=settings.port,
         log_level=settings.log_level,
-        # uvicorn's own limit sits above ours, so oversize messages get our readable 4413.
-        ws_max_size=settings.max_message_bytes + 1024 * 1024,
-        ws_per_message_deflate=False,
         lifespan="on",
         # uvicorn rewrites the scheme and client address from the trusted proxies' headers;
         # passed explicitly so that only GESS_FORWARDED_ALLOW_IPS configures it.
@@ -84,7 +81,8 @@ def _serve(settings: Settings) -> int:
         # Our protocol adds the request timeout and the cap on pending connections; the
         # connection cap itself is the app's (uvicorn's limit_concurrency would also refuse
         # /healthz, and does not apply to WebSockets at all).
-        http=guarded_protocol(app.state.connection_guard),
+        # It also hands document sockets (/ws/) to the node's own WebSocket layer.
+        http=guarded_protocol(app.state.connection_guard, app.state.sockets),
     )
     redact = RedactTokens()
     for name in ("uvicorn.error", "uvicorn.access"):

@@ -41,6 +41,9 @@ class Settings:
     """Largest WebSocket message a client may send; larger ones close with 4413."""
     send_queue_messages: int = 4096
     """Messages queued for one client before it counts as too slow and is disconnected."""
+    ping_interval: float = 20.0
+    """Seconds between keepalive pings on document sockets; a socket that sent nothing
+    (not even the pong) for a whole interval is dropped. 0: no pings."""
     room_grace_seconds: float = 5.0
     """How long a room with no connection stays loaded before it is unloaded."""
     compact_threshold: int = 500
@@ -135,6 +138,8 @@ class Settings:
                 raise ValueError(f"{name.replace('_', ' ')} must be zero (no limit) or positive")
         if self.registration not in _REGISTRATION:
             raise ValueError(f"registration must be one of {', '.join(_REGISTRATION)}")
+        if self.ping_interval < 0:
+            raise ValueError("ping interval must be zero (off) or positive")
         if self.checkpoint_after < 0:
             raise ValueError("checkpoint after must be zero (off) or positive")
         if not 0 < self.session_days <= 366:
@@ -211,6 +216,12 @@ _OPTIONS: tuple[tuple[str, str, type, str], ...] = (
         "max_document_bytes",
         int,
         "largest stored size of one document (default 64 MiB)",
+    ),
+    (
+        "--ping-interval",
+        "ping_interval",
+        float,
+        "seconds between keepalive pings on document sockets (default 20; 0: off)",
     ),
     ("--room-grace-seconds", "room_grace_seconds", float, "idle time before a room unloads"),
     ("--compact-threshold", "compact_threshold", int, "log entries that trigger compaction"),

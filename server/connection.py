@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections import deque
-from collections.abc import Awaitable, Callable, Coroutine, Generator, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, NamedTuple
 
 from crdt import SyncUpdate, encode, merge_updates
 from crdt.server_session import ServerSession
-from server.channel import Channel, CloseCode, Outgoing, outgoing
+from server.channel import Channel, CloseCode, Outgoing
 from server.metrics import Metrics
 
 __all__ = ["Connection", "Principal", "broadcast", "broadcast_update"]
@@ -43,13 +41,15 @@ class Principal:
 class Connection:
     """A client's place in a room.
 
-    Sending never blocks the room. A message to a client that is keeping up is written at
-    once, in the caller's turn of the event loop: the channel's send runs inline and nearly
-    always finishes without suspending (see :func:`_start`). Otherwise (a send is under
-    way, or the socket's buffer is full) it joins a bounded queue that a writer task drains
-    in order, merging consecutive document updates into one message. A client whose queue
-    overflows is too slow for the room; it is disconnected with :attr:`CloseCode.TOO_SLOW`
-    and resyncs when it reconnects, instead of making everyone else wait.
+    Sending never waits and never blocks the room. A message to a client that is keeping up
+    is written at once, in the caller's turn of the event loop. While the client's socket
+    cannot take more (its buffer is full), messages wait in a bounded queue, and go out in
+    order, consecutive document updates merged into one, as soon as the socket drains
+    (:meth:`writable`). A client whose queue overflows is too slow for the room; it is
+    disconnected with :attr:`CloseCode.TOO_SLOW` and resyncs when it reconnects, instead of
+    making everyone else wait.
+
+    There is no task per connection: an idle one is a few objects.
 
     Args:
         channel: the client's channel.
@@ -58,24 +58,15 @@ class Connection:
         wants_saved: the client asked for Saved acknowledgements.
         wants_events: the client asked for server events.
         queue_limit: the most messages queued before the client counts as too slow.
-        spawn: starts a task, for instance ``TaskGroup.create_task``: then a writer task
-            runs only while something is queued or a close is due, and an idle connection
-            has none. Without it, the caller runs :meth:`run_writer` for the connection's
-            whole life.
     """
 
     __slots__ = (
-        "_busy",
         "_channel",
         "_close_request",
         "_metrics",
         "_outbox",
         "_principal",
         "_queue_limit",
-        "_ready",
-        "_resume",
-        "_spawn",
-        "_writing",
         "awareness_ids",
         "sync",
     )
@@ -89,7 +80,6 @@ class Connection:
         wants_saved: bool = False,
         wants_events: bool = False,
         queue_limit: int = 4096,
-        spawn: Callable[[Coroutine[Any, Any, None]], object] | None = None,
     ) -> None:
         self._principal = principal
         self.sync = ServerSession(
@@ -104,16 +94,9 @@ class Connection:
         self._channel = channel
         self._metrics = metrics
         self._queue_limit = queue_limit
-        self._outbox: deque[_Queued] = deque()
-        self._spawn = spawn
-        self._writing = False
-        """A writer task started by ``spawn`` is running."""
-        self._ready: asyncio.Event | None = None if spawn is not None else asyncio.Event()
+        self._outbox: deque[Outgoing] | None = None
+        """Messages waiting for the socket to drain; None while there are none."""
         self._close_request: tuple[int, str] | None = None
-        self._busy = False
-        """A send is under way (suspended, or the writer's): new messages queue behind it."""
-        self._resume: Awaitable[None] | None = None
-        """The rest of a send that suspended, for the writer to finish first."""
 
     @property
     def principal(self) -> Principal:
@@ -148,59 +131,68 @@ class Connection:
 
     @property
     def queued(self) -> int:
-        """Messages waiting in the queue (not counting a send under way)."""
-        return len(self._outbox)
+        """Messages waiting for the socket to drain."""
+        return 0 if self._outbox is None else len(self._outbox)
 
     def send(self, data: bytes) -> None:
         """Send one encoded message to this client (dropped once the connection is closing)."""
-        if self._enqueue(_Queued(outgoing(data), None)):
+        if self._enqueue(Outgoing(data)):
             self._metrics.messages_sent.inc()
             self._metrics.bytes_sent.inc(len(data))
 
     def send_update(self, update: bytes) -> None:
         """Send a document update; while the client is behind, queued ones merge into one."""
         data = encode(SyncUpdate(update))
-        if self._enqueue(_Queued(outgoing(data), update)):
+        if self._enqueue(Outgoing(data, update)):
             self._metrics.messages_sent.inc()
             self._metrics.bytes_sent.inc(len(data))
 
-    def _enqueue(self, message: _Queued) -> bool:
+    def _enqueue(self, message: Outgoing) -> bool:
         if self._close_request is not None:
             return False
-        if not self._busy and not self._outbox:
-            return self._send_now(message)
-        if len(self._outbox) >= self._queue_limit:
+        outbox = self._outbox
+        if outbox is None:
+            try:
+                if self._channel.write(message):
+                    return True
+            except ConnectionError:
+                self._lost()
+                return False
+            outbox = self._outbox = deque()
+        elif len(outbox) >= self._queue_limit:
             self.close(
                 CloseCode.TOO_SLOW,
                 f"too slow: more than {self._queue_limit} messages waiting; reconnect to resync",
                 drain=False,
             )
             return False
-        self._outbox.append(message)
-        self._wake()
+        outbox.append(message)
         return True
 
-    def _send_now(self, queued: _Queued) -> bool:
+    def writable(self) -> None:
+        """The channel can take more: send what waited, then close if a close is due."""
+        outbox = self._outbox
         try:
-            rest = _start(self._channel.send(queued.message))
+            while outbox:
+                message = self._take(outbox)
+                if not self._channel.write(message):
+                    outbox.appendleft(message)
+                    return
         except ConnectionError:
             self._lost()
-            return False
-        if rest is not None:
-            self._busy = True
-            self._resume = rest
-            self._wake()
-        return True
+            return
+        self._outbox = None
+        if self._close_request is not None:
+            self._channel.close(*self._close_request)
 
     def _lost(self) -> None:
-        logger.debug("client went away with %d messages unsent", len(self._outbox))
-        self._outbox.clear()
+        logger.debug("client went away with %d messages unsent", self.queued)
+        self._outbox = None
         if self._close_request is None:
             self._close_request = (CloseCode.NORMAL, "")
-        self._wake()
 
     def close(self, code: int, reason: str, *, drain: bool = True) -> None:
-        """Ask the writer to close the channel.
+        """Close the channel, once what is queued has gone out.
 
         Args:
             code: the WebSocket close code, from :class:`CloseCode`.
@@ -213,132 +205,39 @@ class Connection:
         if code != CloseCode.NORMAL:
             self._metrics.disconnects.labels(CloseCode(code).name.lower()).inc()
         if not drain:
-            self._outbox.clear()
-        self._wake()
+            self._outbox = None
+        if self._outbox is None:
+            self._channel.close(code, reason)
 
-    def _wake(self) -> None:
-        if self._ready is not None:
-            self._ready.set()
-        elif not self._writing and self._spawn is not None:
-            self._writing = True
-            self._spawn(self.run_writer())
-
-    async def run_writer(self) -> None:
-        """Send queued messages until a close is requested or the channel fails.
-
-        With ``spawn``, it returns as soon as the queue is empty (it is started again
-        when needed) instead of waiting for more.
-        """
-        try:
-            while True:
-                if self._resume is not None:
-                    resume, self._resume = self._resume, None
-                    await resume
-                while self._outbox:
-                    self._busy = True
-                    await self._channel.send(self._take())
-                self._busy = False
-                if self._close_request is not None:
-                    await self._channel.close(*self._close_request)
-                    return
-                if self._ready is None:
-                    self._writing = False
-                    return
-                self._ready.clear()
-                await self._ready.wait()
-        except ConnectionError:
-            self._lost()
-
-    def _take(self) -> Outgoing:
+    @staticmethod
+    def _take(outbox: deque[Outgoing]) -> Outgoing:
         """The next message of the queue: a run of document updates becomes one update."""
-        first = self._outbox.popleft()
-        if first.update is None or not self._outbox or self._outbox[0].update is None:
-            return first.message
+        first = outbox.popleft()
+        if first.update is None or not outbox or outbox[0].update is None:
+            return first
         updates = [first.update]
-        while self._outbox and (update := self._outbox[0].update) is not None:
-            self._outbox.popleft()
+        while outbox and (update := outbox[0].update) is not None:
+            outbox.popleft()
             updates.append(update)
-        return outgoing(encode(SyncUpdate(merge_updates(updates))))
-
-
-class _Queued(NamedTuple):
-    """One message for a client, as queued: wrapped for the channel, and typed."""
-
-    message: Outgoing
-    update: bytes | None
-    """The document update the message carries (a run of them merges into one), or None
-    for any other message."""
+        merged = merge_updates(updates)
+        return Outgoing(encode(SyncUpdate(merged)), merged)
 
 
 def broadcast(connections: Iterable[Connection], data: bytes, metrics: Metrics) -> None:
-    """Send the same message to many clients: encoded and wrapped once, counted once."""
-    _fan_out(connections, _Queued(outgoing(data), None), len(data), metrics)
+    """Send the same message to many clients: encoded, framed and counted once."""
+    _fan_out(connections, Outgoing(data), metrics)
 
 
 def broadcast_update(connections: Iterable[Connection], update: bytes, metrics: Metrics) -> None:
-    """Send a document update to many clients, encoded once (see :meth:`Connection.send_update`)."""
-    data = encode(SyncUpdate(update))
-    _fan_out(connections, _Queued(outgoing(data), update), len(data), metrics)
+    """Send a document update to many clients, encoded and framed once (see
+    :meth:`Connection.send_update`)."""
+    _fan_out(connections, Outgoing(encode(SyncUpdate(update)), update), metrics)
 
 
-def _fan_out(
-    connections: Iterable[Connection], queued: _Queued, size: int, metrics: Metrics
-) -> None:
+def _fan_out(connections: Iterable[Connection], message: Outgoing, metrics: Metrics) -> None:
     sent = 0
     for connection in connections:
-        sent += connection._enqueue(queued)
+        sent += connection._enqueue(message)
     if sent:
         metrics.messages_sent.inc(sent)
-        metrics.bytes_sent.inc(sent * size)
-
-
-def _start(coroutine: Coroutine[Any, Any, None]) -> Awaitable[None] | None:
-    """Run a coroutine inline up to its first suspension.
-
-    Returns:
-        None if it finished without suspending (the usual case of a send); otherwise an
-        awaitable that finishes it, for a task to await (and its exception to surface
-        there).
-
-    Raises:
-        Whatever the coroutine raised before suspending.
-    """
-    try:
-        waiting_on = coroutine.send(None)
-    except StopIteration:
-        return None
-    return _Suspended(coroutine, waiting_on)
-
-
-class _Suspended:
-    """The rest of a coroutine that :func:`_start` ran up to a suspension.
-
-    Awaiting it passes the future the coroutine waits on to the awaiting task, and the
-    task's resumptions (values, exceptions, cancellation) back to the coroutine, as
-    ``await coroutine`` would have done from the start.
-    """
-
-    __slots__ = ("_coroutine", "_waiting_on")
-
-    def __init__(self, coroutine: Coroutine[Any, Any, None], waiting_on: Any) -> None:
-        self._coroutine = coroutine
-        self._waiting_on = waiting_on
-
-    def __await__(self) -> Generator[Any, Any, None]:
-        coroutine, waiting_on = self._coroutine, self._waiting_on
-        while True:
-            try:
-                resumed_with = yield waiting_on
-            except GeneratorExit:
-                coroutine.close()
-                raise
-            except BaseException as exc:
-                try:
-                    waiting_on = coroutine.throw(exc)
-                except StopIteration:
-                    return
-            else:
-                try:
-                    waiting_on = coroutine.send(resumed_with)
-                except StopIteration:
-                    return
+        metrics.bytes_sent.inc(sent * len(message.data))

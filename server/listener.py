@@ -13,6 +13,9 @@ and clients that send their request at once.
 The guard plugs into uvicorn's httptools protocol (:func:`guarded_protocol`); the app asks
 it whether the node is :meth:`ConnectionGuard.full` to refuse new work with 503 while
 ``/healthz`` keeps answering.
+
+The same protocol hands the upgrade requests of document sockets to the node's own
+WebSocket layer (:class:`Upgrades`, see :mod:`server.websocket`) instead of uvicorn's.
 """
 
 from __future__ import annotations
@@ -20,11 +23,18 @@ from __future__ import annotations
 import asyncio
 import json
 import resource
-from typing import Any, ClassVar
+from collections.abc import Mapping
+from typing import Any, ClassVar, Protocol
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
-__all__ = ["RESERVED_DESCRIPTORS", "ConnectionGuard", "connection_cap", "guarded_protocol"]
+__all__ = [
+    "RESERVED_DESCRIPTORS",
+    "ConnectionGuard",
+    "Upgrades",
+    "connection_cap",
+    "guarded_protocol",
+]
 
 RESERVED_DESCRIPTORS = 256
 """Descriptors kept out of the automatic connection cap: the database pool, Redis, logs,
@@ -125,10 +135,31 @@ class ConnectionGuard:
             protocol.refuse(_TIMED_OUT)
 
 
+class Upgrades(Protocol):
+    """Who serves the WebSocket upgrades of some paths on a transport of their own."""
+
+    def wants(self, target: bytes) -> bool:
+        """Whether an upgrade request for ``target`` (as sent: path and query) is theirs."""
+        ...
+
+    def upgrade(
+        self,
+        transport: asyncio.Transport,
+        scope: Mapping[str, Any],
+        target: bytes,
+        connections: set[Any],
+    ) -> None:
+        """Take over ``transport``, whose upgrade request uvicorn parsed: ``target`` as sent,
+        the rest in the HTTP ``scope`` (its method, headers, client and scheme)."""
+        ...
+
+
 class _Guarded(HttpToolsProtocol):
-    """uvicorn's httptools protocol, with the request deadline of a :class:`ConnectionGuard`."""
+    """uvicorn's httptools protocol, with the request deadline of a :class:`ConnectionGuard`
+    and the document sockets' upgrades handed to their own layer."""
 
     guard: ClassVar[ConnectionGuard]
+    upgrades: ClassVar[Upgrades | None]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -153,6 +184,11 @@ class _Guarded(HttpToolsProtocol):
     def handle_websocket_upgrade(self) -> None:
         # The handshake is complete; the socket's own limits take over from here.
         self.guard.disarm(self)
+        upgrades = self.upgrades
+        if upgrades is not None and upgrades.wants(self.url):
+            self.connections.discard(self)
+            upgrades.upgrade(self.transport, self.scope, self.url, self.connections)
+            return
         super().handle_websocket_upgrade()
 
     def refuse(self, response: bytes) -> None:
@@ -169,6 +205,9 @@ class _Guarded(HttpToolsProtocol):
         self.transport.close()
 
 
-def guarded_protocol(guard: ConnectionGuard) -> type[asyncio.Protocol]:
-    """The HTTP protocol class to give uvicorn (``Config(http=...)``) for ``guard``."""
-    return type("GuardedHttpToolsProtocol", (_Guarded,), {"guard": guard})
+def guarded_protocol(
+    guard: ConnectionGuard, upgrades: Upgrades | None = None
+) -> type[asyncio.Protocol]:
+    """The HTTP protocol class to give uvicorn (``Config(http=...)``) for ``guard``, handing
+    the upgrades ``upgrades`` wants to it."""
+    return type("GuardedHttpToolsProtocol", (_Guarded,), {"guard": guard, "upgrades": upgrades})

@@ -1,199 +1,191 @@
-"""The WebSocket endpoint: a thin adapter between a socket and a room.
+"""Document sockets from the upgrade on: which requests get one, and who serves them.
 
-It authenticates, joins the room, then feeds each frame to the room and lets the
-connection's writer send what the room queues. Every way out of the loop ends in a close
-code and a reason a person can read.
+The listener (:mod:`server.listener`) hands every ``/ws/{document_id}`` upgrade to
+:meth:`Sockets.upgrade`, which answers the handshake on a
+:class:`~server.document_socket.DocumentSocket` of its own, refuses with an HTTP answer what
+:class:`~server.admission.Admission` refuses, and gives an accepted socket a
+:class:`~server.session.Session` (authentication, the room, the client's messages).
 """
 
 from __future__ import annotations
 
 import asyncio
-import logging
-import re
-import time
-from dataclasses import dataclass
+import urllib.parse
+from collections.abc import Iterable, Mapping
+from typing import Any
 
+import httptools
 from starlette.requests import HTTPConnection
-from starlette.types import Receive, Scope, Send
+from starlette.types import Message, Scope
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
-from crdt import DocumentNotFound, DocumentTooLarge, ProtocolError, decode
-from server.admission import Admission, Refusal, Ticket, client_address, send_ws_refusal
-from server.auth import Authenticator, ConnectRequest
-from server.channel import AsgiChannel, Channel, CloseCode
+from server.admission import Refusal, client_address
+from server.auth import ConnectRequest
 from server.config import Settings
-from server.connection import Connection
-from server.errors import AuthError, Forbidden
-from server.limits import MessageRate
-from server.metrics import Metrics
-from server.room import Room
-from server.rooms import RoomManager, ShuttingDown
-from storage.errors import StorageError
-from storage.schema import MAX_DOCUMENT_ID_LENGTH
+from server.document_socket import DocumentSocket, Keepalive
+from server.session import Hub, Session
 
-__all__ = ["DOCUMENT_ID", "SOCKET_PREFIX", "Hub", "valid_document_id", "websocket_endpoint"]
-
-logger = logging.getLogger("gess.websocket")
-
-DOCUMENT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:~-]{0,199}")
-"""Document ids: 1 to 200 URL-safe characters, not starting with punctuation."""
-
-
-def valid_document_id(document_id: str, *, anonymous: bool) -> bool:
-    """Whether a socket may open this document id.
-
-    With accounts, ids are the server's own (:data:`DOCUMENT_ID`). In anonymous mode the id
-    is a room name chosen by the client, and stock clients and their test suites put any
-    name into the URL path (``test-@y/websocket``, names with ``/``): any 1 to 200 printable
-    characters (no control characters, no lone surrogates) are taken as they come.
-    """
-    if anonymous:
-        return 0 < len(document_id) <= MAX_DOCUMENT_ID_LENGTH and document_id.isprintable()
-    return DOCUMENT_ID.fullmatch(document_id) is not None
-
-
-_TRUE = {"1", "true", "yes", "on"}
+__all__ = ["SOCKET_PREFIX", "Sockets"]
 
 SOCKET_PREFIX = "/ws/"
 """Document sockets live at ``/ws/{document_id}``."""
 
-
-@dataclass(frozen=True, slots=True)
-class Hub:
-    """What the endpoint needs from the running node."""
-
-    settings: Settings
-    metrics: Metrics
-    rooms: RoomManager
-    authenticate: Authenticator
-    admission: Admission
+FRAME_ALLOWANCE = 1024 * 1024
+"""How far above ``max_message_bytes`` the frame parser reads before refusing with 1009, so
+that an oversize message is refused with our readable 4413 instead."""
 
 
-async def websocket_endpoint(hub: Hub, scope: Scope, receive: Receive, send: Send) -> None:
-    """Serve one ``/ws/{document_id}`` socket: a raw ASGI app, under no framework layer.
+class Sockets:
+    """The node's document sockets: takes the upgrades, keeps them alive.
 
-    Every message a client receives passes through here, so nothing sits between the
-    ASGI server and the channel (no middleware or router frames kept alive per socket).
-    A client refused by :meth:`Admission.screen` gets an HTTP answer and no WebSocket.
+    Made with the app; it serves sockets while the app runs (:attr:`hub` is set by the
+    app's lifespan) and answers 503 before and after.
     """
-    path: str = scope["path"]
-    document_id = path[len(SOCKET_PREFIX) :]
+
+    def __init__(self, settings: Settings) -> None:
+        self.hub: Hub | None = None
+        self._max_size = settings.max_message_bytes + FRAME_ALLOWANCE
+        self._forwarded = (
+            None
+            if settings.forwarded_allow_ips == "none"
+            else _Forwarded(settings.forwarded_allow_ips)
+        )
+        self._ping_interval = settings.ping_interval
+        self._keepalive: Keepalive | None = None
+
+    def wants(self, target: bytes) -> bool:
+        try:
+            return _path(target).startswith(SOCKET_PREFIX)
+        except (ValueError, httptools.HttpParserError):
+            return False  # uvicorn answers it
+
+    def upgrade(
+        self,
+        transport: asyncio.Transport,
+        scope: Mapping[str, Any],
+        target: bytes,
+        connections: set[Any],
+    ) -> None:
+        """Take over a connection whose complete HTTP request asks for a document socket.
+
+        Args:
+            transport: the connection.
+            scope: the HTTP scope uvicorn made of the request.
+            target: the request target as sent (path and query).
+            connections: uvicorn's open connections; the socket counts among them.
+        """
+        socket = DocumentSocket(transport, self._max_size, connections)
+        request = socket.handshake(_raw_request(scope, target))
+        if request is None:
+            return
+        response = socket.check(request)
+        if response.status_code != 101:
+            socket.respond(response)
+            return
+        hub = self.hub
+        if hub is None:
+            refusal = Refusal(503, "unavailable", "the server is starting or stopping; retry")
+            socket.refuse(refusal.status, refusal.headers(), refusal.body())
+            return
+        handshake = _websocket_scope(scope, target)
+        if self._forwarded is not None:
+            handshake = self._forwarded(handshake)
+        connect = _connect_request(handshake)
+        ticket = hub.admission.screen(connect, client_address(handshake))
+        if isinstance(ticket, Refusal):
+            socket.refuse(ticket.status, ticket.headers(), ticket.body())
+            return
+        socket.respond(response)
+        if self._keepalive is None:
+            self._keepalive = Keepalive(lambda: connections, self._ping_interval)
+            self._keepalive.start()
+        Session(hub, socket, ticket).start(connect)
+
+    def stop(self) -> None:
+        """The app stops: no more sockets, no more pings."""
+        self.hub = None
+        if self._keepalive is not None:
+            self._keepalive.stop()
+            self._keepalive = None
+
+
+def _raw_request(scope: Mapping[str, Any], target: bytes) -> bytes:
+    """The upgrade request again, as bytes for the `websockets` handshake checks."""
+    lines: list[bytes] = [scope["method"].encode(), b" ", target, b" HTTP/1.1\r\n"]
+    headers: Iterable[tuple[bytes, bytes]] = scope["headers"]
+    for name, value in headers:
+        lines += [name, b": ", value, b"\r\n"]
+    lines.append(b"\r\n")
+    return b"".join(lines)
+
+
+def _path(target: bytes) -> str:
+    """The decoded path of a request target, as uvicorn decodes it for HTTP requests.
+
+    Raises:
+        httptools.HttpParserError: not a valid target.
+        ValueError: not ASCII.
+    """
+    path = httptools.parse_url(target).path.decode("ascii")
+    return urllib.parse.unquote(path) if "%" in path else path
+
+
+def _websocket_scope(scope: Mapping[str, Any], target: bytes) -> Scope:
+    """The ASGI ``websocket`` scope of an upgrade request (uvicorn made a partial ``http``
+    one: it stops before the path when it sees an upgrade)."""
+    url = httptools.parse_url(target)
+    return {
+        "type": "websocket",
+        "scheme": "wss" if scope["scheme"] == "https" else "ws",
+        "path": _path(target),
+        "raw_path": url.path,
+        "query_string": url.query or b"",
+        "headers": scope["headers"],
+        "client": scope.get("client"),
+        "server": scope.get("server"),
+        "root_path": "",
+    }
+
+
+def _connect_request(scope: Scope) -> ConnectRequest:
+    """What authentication needs of the handshake; the scope itself is not kept."""
     handshake = HTTPConnection(scope)
-    request = ConnectRequest(
-        document_id=document_id,
+    return ConnectRequest(
+        document_id=scope["path"][len(SOCKET_PREFIX) :],
         query=dict(handshake.query_params),
         headers=dict(handshake.headers),
         cookies=dict(handshake.cookies),
-        scheme=handshake.url.scheme,
+        scheme=scope["scheme"],
     )
-    del handshake
-    ticket = hub.admission.screen(request, client_address(scope))
-    if isinstance(ticket, Refusal):
-        await send_ws_refusal(receive, send, ticket)
-        return
-    try:
-        channel = AsgiChannel(receive, send)
-        if not await channel.accept():
-            return
-        hub.metrics.connections.inc()
+
+
+class _Forwarded:
+    """uvicorn's proxy-headers rules applied to a handshake (as they are to every HTTP
+    request): the scheme and client address a trusted proxy reports."""
+
+    def __init__(self, trusted: str) -> None:
+        self._seen: Scope | None = None
+        self._middleware = ProxyHeadersMiddleware(self._keep, trusted_hosts=trusted)  # type: ignore[arg-type]
+
+    async def _keep(self, scope: Scope, receive: object, send: object) -> None:
+        self._seen = scope
+
+    def __call__(self, scope: Scope) -> Scope:
+        step = self._middleware(scope, _no_receive, _no_send)  # type: ignore[arg-type]
         try:
-            await _serve(hub, channel, request, ticket)
-        finally:
-            hub.metrics.connections.dec()
-    finally:
-        ticket.release()
+            step.send(None)
+        except StopIteration:
+            pass
+        else:  # pragma: no cover - the middleware only rewrites the scope
+            step.close()
+            raise RuntimeError("the proxy-headers middleware waited on something")
+        seen, self._seen = self._seen, None
+        return seen if seen is not None else scope
 
 
-async def _serve(hub: Hub, channel: Channel, request: ConnectRequest, ticket: Ticket) -> None:
-    document_id = request.document_id
-    anonymous = hub.settings.anonymous
-    if not valid_document_id(document_id, anonymous=anonymous):
-        await channel.close(
-            CloseCode.MALFORMED,
-            "invalid document id: use 1-200 printable characters"
-            if anonymous
-            else "invalid document id: use 1-200 letters, digits and . _ : ~ -",
-        )
-        return
-    try:
-        principal = await hub.authenticate(request)
-    except DocumentNotFound as exc:
-        detail = f": {exc}" if str(exc) else ""
-        await channel.close(CloseCode.NOT_FOUND, f"document {document_id} not found{detail}")
-        return
-    except Forbidden as exc:
-        await channel.close(CloseCode.FORBIDDEN, f"forbidden: {exc}")
-        return
-    except AuthError as exc:
-        await channel.close(CloseCode.UNAUTHENTICATED, f"not authenticated: {exc}")
-        return
-
-    too_many = ticket.join_account(principal.user_id)
-    if too_many is not None:
-        await channel.close(CloseCode.LIMITED, too_many)
-        return
-    wants_saved = request.query.get("saved", "").lower() in _TRUE
-    wants_events = request.query.get("events", "").lower() in _TRUE
-    # The copies of the query, headers and cookies are not needed past this point, and a
-    # connection may live for hours: do not keep them alive in this frame.
-    del request
-    async with asyncio.TaskGroup() as tasks:
-        # The writer task runs only while the client is behind: an idle socket has just
-        # this task, the reader.
-        connection = Connection(
-            channel,
-            principal,
-            hub.metrics,
-            wants_saved=wants_saved,
-            wants_events=wants_events,
-            queue_limit=hub.settings.send_queue_messages,
-            spawn=tasks.create_task,
-        )
-        try:
-            room = await hub.rooms.join(document_id, connection)
-        except ShuttingDown:
-            connection.close(CloseCode.GOING_AWAY, "server shutting down")
-            return
-        except StorageError:
-            connection.close(CloseCode.INTERNAL, "the document could not be loaded; try again")
-            return
-        try:
-            await _read(hub, channel, room, connection)
-        finally:
-            room.leave(connection)
-            connection.close(CloseCode.NORMAL, "")
+async def _no_receive() -> Message:  # pragma: no cover - never called
+    raise RuntimeError("nothing to receive during a handshake")
 
 
-async def _read(hub: Hub, channel: Channel, room: Room, connection: Connection) -> None:
-    limit = hub.settings.max_message_bytes
-    metrics = hub.metrics
-    rate = MessageRate(hub.admission.rates, time.monotonic())
-    try:
-        async for data in channel:
-            metrics.messages_received.inc()
-            metrics.bytes_received.inc(len(data))
-            if len(data) > limit:
-                connection.close(
-                    CloseCode.TOO_LARGE,
-                    f"message of {len(data)} bytes exceeds the limit of {limit} bytes",
-                    drain=False,
-                )
-                return
-            flooding = rate.admit(len(data), time.monotonic())
-            if flooding is not None:
-                connection.close(CloseCode.LIMITED, f"{flooding}; slow down", drain=False)
-                return
-            await room.handle(connection, decode(data))
-            if connection.closing:
-                return
-    except ProtocolError as exc:
-        logger.info("document %s: closing a connection: %s", room.document_id, exc)
-        connection.close(CloseCode.MALFORMED, f"malformed message: {exc}", drain=False)
-    except DocumentTooLarge as exc:
-        logger.info("document %s: refused a change: %s", room.document_id, exc)
-        connection.close(CloseCode.TOO_LARGE, str(exc), drain=False)
-    except StorageError as exc:
-        # The exact size could not be measured: refuse rather than guess; nothing was applied.
-        logger.warning("document %s: closing a connection: %s", room.document_id, exc)
-        connection.close(
-            CloseCode.INTERNAL, "the server could not check the document's size; reconnect"
-        )
+async def _no_send(message: Message) -> None:  # pragma: no cover - never called
+    raise RuntimeError("nothing to send during a handshake")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 from collections.abc import AsyncIterator
 from typing import Any
@@ -122,13 +121,11 @@ async def test_late_joiner_on_another_node_sees_committed_content(nodes) -> None
         await room1.handle(writer.connection, SyncUpdate(writer.edit(0, "stored")))
         await writer.recv_until(Saved)
     late = Client(two, m2, EDITOR)
-    async with asyncio.TaskGroup() as tasks:
-        tasks.create_task(late.connection.run_writer())
-        room2 = await two.join("doc", late.connection)
-        async with room2.committed() as document:
-            assert str(document.ydoc.get("text", type=Text)) == "stored"
-        room2.leave(late.connection)
-        late.connection.close(1000, "")
+    room2 = await two.join("doc", late.connection)
+    async with room2.committed() as document:
+        assert str(document.ydoc.get("text", type=Text)) == "stored"
+    room2.leave(late.connection)
+    late.connection.close(1000, "")
 
 
 async def test_server_events_reach_only_clients_that_asked_on_every_node(nodes) -> None:
@@ -156,19 +153,17 @@ async def test_members_only_events_skip_readers_of_a_published_document(nodes) -
         # A reader of a published document gets the viewer role, but is no member.
         reader.connection.principal = dataclasses.replace(EDITOR, role="viewer", member=False)
         member.connection.wants_events = reader.connection.wants_events = True
-        async with asyncio.TaskGroup() as tasks:
-            tasks.create_task(far_member.connection.run_writer())
-            room2 = await two.join("doc", far_member.connection)
-            far_member.connection.wants_events = True
-            room1.send_event({"type": "activity", "verb": "renamed"}, members_only=True)
-            for client in (member, far_member):
-                event = await client.recv_until(Event)
-                assert isinstance(event, Event) and event.data["verb"] == "renamed"
-            # Presence travels the same way as the event, after it: a barrier on both nodes.
-            await room1.handle(member.connection, presence(99))
-            received = await reader.until_presence()
-            assert not any(isinstance(m, Event) for m in received), (
-                f"a non-member received workspace activity: {received}"
-            )
-            room2.leave(far_member.connection)
-            far_member.connection.close(1000, "")
+        room2 = await two.join("doc", far_member.connection)
+        far_member.connection.wants_events = True
+        room1.send_event({"type": "activity", "verb": "renamed"}, members_only=True)
+        for client in (member, far_member):
+            event = await client.recv_until(Event)
+            assert isinstance(event, Event) and event.data["verb"] == "renamed"
+        # Presence travels the same way as the event, after it: a barrier on both nodes.
+        await room1.handle(member.connection, presence(99))
+        received = await reader.until_presence()
+        assert not any(isinstance(m, Event) for m in received), (
+            f"a non-member received workspace activity: {received}"
+        )
+        room2.leave(far_member.connection)
+        far_member.connection.close(1000, "")

@@ -27,7 +27,7 @@ TIMEOUT = 5.0
 
 def connect(principal: Principal = ALICE) -> tuple[Connection, MemoryChannel]:
     channel = MemoryChannel()
-    return Connection(channel, principal, Metrics(), spawn=asyncio.create_task), channel
+    return Connection(channel, principal, Metrics()), channel
 
 
 def state(size: int) -> dict[str, object]:

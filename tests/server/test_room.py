@@ -147,15 +147,13 @@ async def manager(store: GatedStore, metrics: Metrics) -> AsyncIterator[RoomMana
 @contextlib.asynccontextmanager
 async def joined(manager: RoomManager, metrics: Metrics, principal: Principal = EDITOR):
     client = Client(manager, metrics, principal)
-    async with asyncio.TaskGroup() as tasks:
-        tasks.create_task(client.connection.run_writer())
-        room = await manager.join("doc", client.connection)
-        assert isinstance(await client.recv(), SyncStep1)
-        try:
-            yield client, room
-        finally:
-            room.leave(client.connection)
-            client.connection.close(CloseCode.NORMAL, "")
+    room = await manager.join("doc", client.connection)
+    assert isinstance(await client.recv(), SyncStep1)
+    try:
+        yield client, room
+    finally:
+        room.leave(client.connection)
+        client.connection.close(CloseCode.NORMAL, "")
 
 
 async def test_update_is_broadcast_only_after_commit(manager, metrics, store) -> None:
@@ -357,20 +355,18 @@ async def test_idle_room_unloads_and_reloads_with_content(manager, metrics, stor
 async def test_shutdown_commits_pending_and_closes_with_1001(store, metrics) -> None:
     async with RoomManager(services(store, metrics)) as manager:
         client = Client(manager, metrics, EDITOR)
-        async with asyncio.TaskGroup() as tasks:
-            tasks.create_task(client.connection.run_writer())
-            room = await manager.join("doc", client.connection)
-            store.gate.clear()
-            await room.handle(client.connection, SyncUpdate(client.edit(0, "late")))
-            await asyncio.wait_for(store.appending.wait(), TIMEOUT)  # the commit is under way
-            closing = asyncio.create_task(manager.shutdown())
-            # Yield until the shutdown has begun closing the room (it then waits for the
-            # commit): nothing to await but the loop's turns, and no wall-clock wait.
-            async with asyncio.timeout(TIMEOUT):
-                while room.state is RoomState.OPEN:  # noqa: ASYNC110
-                    await asyncio.sleep(0)
-            store.gate.set()
-            await closing
+        room = await manager.join("doc", client.connection)
+        store.gate.clear()
+        await room.handle(client.connection, SyncUpdate(client.edit(0, "late")))
+        await asyncio.wait_for(store.appending.wait(), TIMEOUT)  # the commit is under way
+        closing = asyncio.create_task(manager.shutdown())
+        # Yield until the shutdown has begun closing the room (it then waits for the
+        # commit): nothing to await but the loop's turns, and no wall-clock wait.
+        async with asyncio.timeout(TIMEOUT):
+            while room.state is RoomState.OPEN:  # noqa: ASYNC110
+                await asyncio.sleep(0)
+        store.gate.set()
+        await closing
     assert client.channel.closed == (CloseCode.GOING_AWAY, "server shutting down")
     text = Document(await MemoryStore.load(store, "doc")).ydoc.get("text", type=Text)
     assert str(text) == "late"
@@ -435,26 +431,24 @@ async def test_refusals_made_on_another_node_hold_here(manager, metrics, store) 
 async def test_clients_that_ask_for_events_are_told_their_access(manager, metrics) -> None:
     client = Client(manager, metrics, VIEWER)
     client.connection.wants_events = True
-    async with asyncio.TaskGroup() as tasks:
-        tasks.create_task(client.connection.run_writer())
-        room = await manager.join("doc", client.connection)
-        assert isinstance(await client.recv(), SyncStep1)
-        first = await client.recv()
-        assert first == Event(
-            {
-                "type": "access",
-                "document_id": "doc",
-                "role": "guest",
-                "can_write": False,
-                "can_comment": False,
-            }
-        )
-        room.change_principal(client.connection, Principal("u2", "Viewer", True, role="editor"))
-        changed = await client.recv()
-        assert isinstance(changed, Event) and changed.data["role"] == "editor"
-        assert changed.data["can_write"] is True and changed.data["can_comment"] is True
-        room.leave(client.connection)
-        client.connection.close(CloseCode.NORMAL, "")
+    room = await manager.join("doc", client.connection)
+    assert isinstance(await client.recv(), SyncStep1)
+    first = await client.recv()
+    assert first == Event(
+        {
+            "type": "access",
+            "document_id": "doc",
+            "role": "guest",
+            "can_write": False,
+            "can_comment": False,
+        }
+    )
+    room.change_principal(client.connection, Principal("u2", "Viewer", True, role="editor"))
+    changed = await client.recv()
+    assert isinstance(changed, Event) and changed.data["role"] == "editor"
+    assert changed.data["can_write"] is True and changed.data["can_comment"] is True
+    room.leave(client.connection)
+    client.connection.close(CloseCode.NORMAL, "")
 
 
 async def test_large_updates_are_checked_the_same_way(manager, metrics, store) -> None:

@@ -1,0 +1,315 @@
+"""The document socket on the wire: a WebSocket served by an asyncio protocol of our own.
+
+uvicorn parses the HTTP request; when it asks for ``/ws/...`` the connection's transport is
+handed to a :class:`DocumentSocket` (see :mod:`server.listener`), which does the handshake
+and reads and writes frames with the `websockets` library's sans-I/O protocol (its
+handshake checks, frame parser, ping/pong and close handshake), and nothing else in
+between. Owning the transport is what makes the hot path cheap:
+
+- **Frame once, write many.** A server's frames are not masked, so a message going to a
+  hundred readers is framed once and the same bytes are written to each transport
+  (:attr:`~server.channel.Outgoing.frame`): one ``transport.write`` per reader, no
+  per-reader coroutine, queue or ASGI message.
+- **Writing never waits.** The transport takes every write; when its buffer passes the
+  high-water mark asyncio calls :meth:`~DocumentSocket.pause_writing`, and from then on the
+  socket refuses writes (:meth:`~DocumentSocket.write` returns False) until
+  :meth:`~DocumentSocket.resume_writing`, so a slow reader's messages wait, merged, in its
+  connection instead of in memory of the transport.
+- **An idle socket is a few objects**: no task, no queue, no kept handshake. What the
+  client sends is handed to the socket's :class:`Receiver` as whole messages (fragments
+  joined); the receiver runs a task only while it has messages to act on.
+
+Keepalive: :class:`Keepalive` pings every open document socket at an interval, in one
+sweep of the node's connections, and closes the ones it heard nothing from for a whole
+interval (their client or its network is gone).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Iterable
+from http import HTTPStatus
+from typing import Protocol, cast
+
+from websockets.datastructures import Headers
+from websockets.frames import Frame, Opcode
+from websockets.http11 import Request, Response
+from websockets.protocol import Event, State
+from websockets.server import ServerProtocol
+
+from server.channel import CloseCode, Outgoing
+
+__all__ = ["CLOSE_TIMEOUT", "DocumentSocket", "Keepalive", "Receiver", "clip_reason"]
+
+logger = logging.getLogger("gess.websocket")
+
+_WIRE_LOG = logging.getLogger("gess.websocket.wire")
+"""The `websockets` protocol's own logger: it says "connection open" and "connection
+closed" at INFO for every socket, which a busy node should not print; its warnings and
+errors still show."""
+_WIRE_LOG.setLevel(logging.WARNING)
+
+CLOSE_TIMEOUT = 10.0
+"""Seconds a client has to answer our close frame before its TCP connection is dropped."""
+
+# RFC 6455 limits a close reason to 123 bytes of UTF-8.
+_MAX_REASON_BYTES = 123
+
+
+def clip_reason(reason: str) -> str:
+    """``reason`` cut to what a close frame can carry (123 bytes of UTF-8)."""
+    raw = reason.encode()
+    if len(raw) <= _MAX_REASON_BYTES:
+        return reason
+    return raw[: _MAX_REASON_BYTES - 3].decode(errors="ignore") + "..."
+
+
+class Receiver(Protocol):
+    """What a document socket reports to once it is open."""
+
+    def received(self, data: bytes) -> None:
+        """One whole binary message from the client."""
+        ...
+
+    def writable(self) -> None:
+        """The socket drained and takes writes again."""
+        ...
+
+    def ended(self) -> None:
+        """The TCP connection is gone; nothing more will be received or sent."""
+        ...
+
+
+class DocumentSocket(asyncio.Protocol):
+    """One document socket, from the handshake to the end of its TCP connection.
+
+    It is the connection's :class:`~server.channel.Channel` (:meth:`write`,
+    :meth:`close`). uvicorn counts it among its connections (the node's connection cap,
+    and :meth:`shutdown` when the server stops).
+
+    Args:
+        transport: the TCP connection, already carrying the HTTP request.
+        max_size: the largest message the `websockets` parser reads; bigger frames are
+            refused by it with 1009 (ours, with a readable 4413, sits below it).
+        connections: uvicorn's set of open connections.
+    """
+
+    __slots__ = (
+        "_closer",
+        "_connections",
+        "_fragments",
+        "_paused",
+        "_transport",
+        "_ws",
+        "heard",
+        "receiver",
+    )
+
+    def __init__(
+        self, transport: asyncio.Transport, max_size: int, connections: set[object]
+    ) -> None:
+        self._transport = transport
+        self._ws = ServerProtocol(max_size=max_size, logger=_WIRE_LOG)
+        self._connections = connections
+        self._fragments: list[bytes] | None = None
+        """The parts of a fragmented message so far."""
+        self._paused = False
+        self._closer: asyncio.TimerHandle | None = None
+        self.heard = True
+        """Something came from the client since the last keepalive sweep."""
+        self.receiver: Receiver | None = None
+        """Who is told about messages, once the socket is open."""
+        connections.add(self)
+        transport.set_protocol(self)
+
+    # -- the handshake ---------------------------------------------------------------------
+
+    def handshake(self, raw_request: bytes) -> Request | None:
+        """Parse the upgrade request; None if it is not a valid one (answered already)."""
+        self._ws.receive_data(raw_request)
+        events = self._ws.events_received()
+        self._flush()
+        if not events or not isinstance(request := events[0], Request):
+            return None
+        return request
+
+    def check(self, request: Request) -> Response:
+        """The answer to the handshake, not sent yet: 101, or the 4xx that the `websockets`
+        checks chose (a wrong ``Sec-WebSocket-Version`` gets 426 and the version to use)."""
+        return self._ws.accept(request)
+
+    def respond(self, response: Response) -> None:
+        """Send the answer to the handshake; the socket is open if it is a 101."""
+        self._ws.send_response(response)
+        self._flush()
+
+    def refuse(self, status: int, headers: Iterable[tuple[bytes, bytes]], body: bytes) -> None:
+        """Answer the handshake with an HTTP error instead of a WebSocket, then close."""
+        fields = Headers(
+            (name.decode("latin-1"), value.decode("latin-1")) for name, value in headers
+        )
+        fields["Content-Length"] = str(len(body))
+        self.respond(Response(status, HTTPStatus(status).phrase, fields, body))
+
+    # -- what the client sends -------------------------------------------------------------
+
+    def data_received(self, data: bytes) -> None:
+        self.heard = True
+        ws = self._ws
+        ws.receive_data(data)
+        events = ws.events_received()
+        if events and self.receiver is not None:
+            self._deliver(events, self.receiver)
+        self._flush()
+
+    def _closed_by_us(self) -> bool:
+        """We sent a close frame first: what the client sends now is not read."""
+        ws = self._ws
+        return ws.close_sent is not None and not ws.close_rcvd_then_sent
+
+    def _deliver(self, events: Iterable[Event], receiver: Receiver) -> None:
+        # Frames that came before the client's close frame are still its messages.
+        for frame in events:
+            if not isinstance(frame, Frame) or self._closed_by_us():
+                continue
+            opcode = frame.opcode
+            if opcode is Opcode.BINARY or opcode is Opcode.CONT:
+                # The parser gives each payload as bytes (unmasked into a new object).
+                data = cast("bytes", frame.data)
+                fragments = self._fragments
+                if not frame.fin:
+                    if fragments is None:
+                        self._fragments = [data]
+                    else:
+                        fragments.append(data)
+                    continue
+                if fragments is not None:
+                    fragments.append(data)
+                    data = b"".join(fragments)
+                    self._fragments = None
+                receiver.received(data)
+            elif opcode is Opcode.TEXT:
+                self.close(
+                    CloseCode.MALFORMED,
+                    "text frames are not accepted: send binary Yjs messages",
+                )
+
+    def eof_received(self) -> bool | None:
+        self._ws.receive_eof()
+        self._flush()
+        return None
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self._closer is not None:
+            self._closer.cancel()
+            self._closer = None
+        self._connections.discard(self)
+        self._fragments = None
+        receiver, self.receiver = self.receiver, None
+        if receiver is not None:
+            receiver.ended()
+
+    # -- flow control ----------------------------------------------------------------------
+
+    def pause_writing(self) -> None:
+        self._paused = True
+
+    def resume_writing(self) -> None:
+        self._paused = False
+        if self.receiver is not None:
+            self.receiver.writable()
+
+    def pause_reading(self) -> None:
+        """Stop reading from the client (its messages wait to be acted on)."""
+        self._transport.pause_reading()
+
+    def resume_reading(self) -> None:
+        if not self._transport.is_closing():
+            self._transport.resume_reading()
+
+    # -- the channel -----------------------------------------------------------------------
+
+    def write(self, message: Outgoing) -> bool:
+        """Write a message now, unless the socket's buffer is full (False)."""
+        if self._ws.state is not State.OPEN or self._transport.is_closing():
+            raise ConnectionError("socket closed")
+        if self._paused:
+            return False
+        self._transport.write(message.frame)
+        return True
+
+    def close(self, code: int, reason: str) -> None:
+        """Start the close handshake (once); the TCP connection is dropped if the client
+        does not answer within :data:`CLOSE_TIMEOUT`."""
+        if self._ws.state is not State.OPEN or self._transport.is_closing():
+            return
+        self._ws.send_close(code, clip_reason(reason))
+        self._flush()
+
+    def shutdown(self) -> None:
+        """uvicorn is stopping: close with 1001 if nothing closed the socket already."""
+        self.close(CloseCode.GOING_AWAY, "server shutting down")
+
+    def ping(self) -> None:
+        if self._ws.state is State.OPEN:
+            self._ws.send_ping(b"")
+            self._flush()
+
+    def abort(self) -> None:
+        """Drop the TCP connection at once."""
+        self._transport.abort()
+
+    def _flush(self) -> None:
+        ws = self._ws
+        transport = self._transport
+        for data in ws.data_to_send():
+            if data:
+                transport.write(data)
+            else:
+                # The end of the stream: after a close handshake, the server ends the TCP
+                # connection first (RFC 6455, 7.1.1).
+                transport.close()
+        if self._closer is None and ws.close_expected() and not transport.is_closing():
+            loop = asyncio.get_running_loop()
+            self._closer = loop.call_later(CLOSE_TIMEOUT, transport.abort)
+
+
+class Keepalive:
+    """Pings every open document socket every ``interval`` seconds, in one sweep, and drops
+    those it heard nothing from since the previous sweep (not even the pong).
+
+    Args:
+        connections: the node's open connections (uvicorn's set; other kinds are skipped).
+        interval: seconds between sweeps; 0 turns keepalive off.
+    """
+
+    def __init__(self, connections: Callable[[], Iterable[object]], interval: float) -> None:
+        self._connections = connections
+        self._interval = interval
+        self._timer: asyncio.TimerHandle | None = None
+
+    def start(self) -> None:
+        if self._interval > 0 and self._timer is None:
+            self._timer = asyncio.get_running_loop().call_later(self._interval, self._sweep)
+
+    def stop(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+
+    def _sweep(self) -> None:
+        self._timer = None
+        silent = 0
+        for connection in list(self._connections()):
+            if not isinstance(connection, DocumentSocket) or connection.receiver is None:
+                continue
+            if connection.heard:
+                connection.heard = False
+                connection.ping()
+            else:
+                silent += 1
+                connection.abort()
+        if silent:
+            logger.info("dropped %d document sockets that answered no ping", silent)
+        self.start()

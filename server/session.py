@@ -1,0 +1,272 @@
+"""An open document socket's life above the wire: who it is, its room, and its messages.
+
+A :class:`Session` authenticates the socket, joins the document's room and acts on each
+message the client sends, in order. It runs a task only while it has something to do:
+from the handshake until the socket has joined its room, and then whenever messages wait
+(until they are all acted on). An idle socket has no task. Every way out ends in a close
+code and a reason a person can read.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import time
+from collections import deque
+from dataclasses import dataclass
+
+from crdt import DocumentNotFound, DocumentTooLarge, ProtocolError, decode
+from server.admission import Admission, Ticket
+from server.auth import Authenticator, ConnectRequest
+from server.channel import CloseCode
+from server.config import Settings
+from server.connection import Connection
+from server.document_socket import DocumentSocket
+from server.errors import AuthError, Forbidden
+from server.limits import MessageRate
+from server.metrics import Metrics
+from server.room import Room
+from server.rooms import RoomManager, ShuttingDown
+from storage.errors import StorageError
+from storage.schema import MAX_DOCUMENT_ID_LENGTH
+
+__all__ = ["DOCUMENT_ID", "Hub", "Session", "valid_document_id"]
+
+logger = logging.getLogger("gess.websocket")
+
+DOCUMENT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:~-]{0,199}")
+"""Document ids: 1 to 200 URL-safe characters, not starting with punctuation."""
+
+PAUSE_READING_BYTES = 1024 * 1024
+"""Bytes of messages waiting to be acted on beyond which the socket stops reading."""
+
+_TRUE = {"1", "true", "yes", "on"}
+
+
+def valid_document_id(document_id: str, *, anonymous: bool) -> bool:
+    """Whether a socket may open this document id.
+
+    With accounts, ids are the server's own (:data:`DOCUMENT_ID`). In anonymous mode the id
+    is a room name chosen by the client, and stock clients and their test suites put any
+    name into the URL path (``test-@y/websocket``, names with ``/``): any 1 to 200 printable
+    characters (no control characters, no lone surrogates) are taken as they come.
+    """
+    if anonymous:
+        return 0 < len(document_id) <= MAX_DOCUMENT_ID_LENGTH and document_id.isprintable()
+    return DOCUMENT_ID.fullmatch(document_id) is not None
+
+
+@dataclass(frozen=True, slots=True)
+class Hub:
+    """What a document socket needs from the running node."""
+
+    settings: Settings
+    metrics: Metrics
+    rooms: RoomManager
+    authenticate: Authenticator
+    admission: Admission
+
+
+class Session:
+    """One accepted document socket, from the handshake to the end of its connection.
+
+    Args:
+        hub: the node.
+        socket: the socket, open; the session is its receiver from now on.
+        ticket: the socket's place in the admission counts, released when it ends.
+    """
+
+    __slots__ = (
+        "_connection",
+        "_ended",
+        "_hub",
+        "_inbox",
+        "_rate",
+        "_room",
+        "_socket",
+        "_task",
+        "_ticket",
+        "_waiting_bytes",
+    )
+
+    def __init__(self, hub: Hub, socket: DocumentSocket, ticket: Ticket) -> None:
+        self._hub = hub
+        self._socket = socket
+        self._ticket = ticket
+        self._connection: Connection | None = None
+        self._room: Room | None = None
+        self._inbox: deque[bytes] | None = None
+        """Messages not acted on yet; None while there are none."""
+        self._waiting_bytes = 0
+        self._rate: MessageRate | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._ended = False
+        socket.receiver = self
+        hub.metrics.connections.inc()
+
+    def start(self, request: ConnectRequest) -> None:
+        """Authenticate and join the room, in a task; then act on what the client sent."""
+        self._task = asyncio.get_running_loop().create_task(self._open(request))
+
+    # -- what the socket reports (server.document_socket.Receiver) ---------------------------
+
+    def received(self, data: bytes) -> None:
+        inbox = self._inbox
+        if inbox is None:
+            inbox = self._inbox = deque()
+        inbox.append(data)
+        self._waiting_bytes += len(data)
+        if self._waiting_bytes > PAUSE_READING_BYTES:
+            self._socket.pause_reading()
+        if self._task is None and self._room is not None:
+            self._task = asyncio.get_running_loop().create_task(self._run())
+
+    def writable(self) -> None:
+        if self._connection is not None:
+            self._connection.writable()
+
+    def ended(self) -> None:
+        if self._ended:
+            return
+        self._ended = True
+        self._inbox = None
+        self._waiting_bytes = 0
+        if self._task is None:
+            self._leave()
+        self._hub.metrics.connections.dec()
+        self._ticket.release()
+
+    # -- the tasks -----------------------------------------------------------------------------
+
+    async def _open(self, request: ConnectRequest) -> None:
+        try:
+            await self._join(request)
+            del request  # a connection may live for hours: keep no copy of the handshake
+            await self._act()
+        except Exception:
+            logger.exception("document socket failed")
+            self._socket.close(CloseCode.INTERNAL, "the server failed; reconnect")
+        finally:
+            self._done()
+
+    async def _run(self) -> None:
+        try:
+            await self._act()
+        except Exception:
+            logger.exception("document socket failed")
+            self._socket.close(CloseCode.INTERNAL, "the server failed; reconnect")
+        finally:
+            self._done()
+
+    def _done(self) -> None:
+        self._task = None
+        connection = self._connection
+        if self._ended or (connection is not None and connection.closing):
+            self._leave()
+
+    def _leave(self) -> None:
+        """Out of the room (once): the connection's presence disappears for everyone."""
+        room, connection = self._room, self._connection
+        self._room = None
+        if room is not None and connection is not None:
+            room.leave(connection)
+            connection.close(CloseCode.NORMAL, "")
+
+    async def _join(self, request: ConnectRequest) -> None:
+        hub = self._hub
+        socket = self._socket
+        document_id = request.document_id
+        anonymous = hub.settings.anonymous
+        if not valid_document_id(document_id, anonymous=anonymous):
+            socket.close(
+                CloseCode.MALFORMED,
+                "invalid document id: use 1-200 printable characters"
+                if anonymous
+                else "invalid document id: use 1-200 letters, digits and . _ : ~ -",
+            )
+            return
+        try:
+            principal = await hub.authenticate(request)
+        except DocumentNotFound as exc:
+            detail = f": {exc}" if str(exc) else ""
+            socket.close(CloseCode.NOT_FOUND, f"document {document_id} not found{detail}")
+            return
+        except Forbidden as exc:
+            socket.close(CloseCode.FORBIDDEN, f"forbidden: {exc}")
+            return
+        except AuthError as exc:
+            socket.close(CloseCode.UNAUTHENTICATED, f"not authenticated: {exc}")
+            return
+        if self._ended:
+            return
+        too_many = self._ticket.join_account(principal.user_id)
+        if too_many is not None:
+            socket.close(CloseCode.LIMITED, too_many)
+            return
+        connection = Connection(
+            socket,
+            principal,
+            hub.metrics,
+            wants_saved=request.query.get("saved", "").lower() in _TRUE,
+            wants_events=request.query.get("events", "").lower() in _TRUE,
+            queue_limit=hub.settings.send_queue_messages,
+        )
+        try:
+            room = await hub.rooms.join(document_id, connection)
+        except ShuttingDown:
+            connection.close(CloseCode.GOING_AWAY, "server shutting down")
+            return
+        except StorageError:
+            connection.close(CloseCode.INTERNAL, "the document could not be loaded; try again")
+            return
+        self._connection = connection
+        self._room = room
+
+    async def _act(self) -> None:
+        """Act on the waiting messages, in order, until there are none (or the socket
+        closes)."""
+        room, connection = self._room, self._connection
+        if room is None or connection is None:
+            return
+        hub = self._hub
+        limit = hub.settings.max_message_bytes
+        metrics = hub.metrics
+        while (inbox := self._inbox) and not connection.closing:
+            data = inbox.popleft()
+            if not inbox:
+                self._inbox = None
+            self._waiting_bytes -= len(data)
+            metrics.messages_received.inc()
+            metrics.bytes_received.inc(len(data))
+            if len(data) > limit:
+                connection.close(
+                    CloseCode.TOO_LARGE,
+                    f"message of {len(data)} bytes exceeds the limit of {limit} bytes",
+                    drain=False,
+                )
+                return
+            now = time.monotonic()
+            if self._rate is None:
+                self._rate = MessageRate(hub.admission.rates, now)
+            flooding = self._rate.admit(len(data), now)
+            if flooding is not None:
+                connection.close(CloseCode.LIMITED, f"{flooding}; slow down", drain=False)
+                return
+            try:
+                await room.handle(connection, decode(data))
+            except ProtocolError as exc:
+                logger.info("document %s: closing a connection: %s", room.document_id, exc)
+                connection.close(CloseCode.MALFORMED, f"malformed message: {exc}", drain=False)
+            except DocumentTooLarge as exc:
+                logger.info("document %s: refused a change: %s", room.document_id, exc)
+                connection.close(CloseCode.TOO_LARGE, str(exc), drain=False)
+            except StorageError as exc:
+                # The exact size could not be measured: refuse rather than guess; nothing
+                # was applied.
+                logger.warning("document %s: closing a connection: %s", room.document_id, exc)
+                connection.close(
+                    CloseCode.INTERNAL, "the server could not check the document's size; reconnect"
+                )
+        if not self._waiting_bytes:
+            self._socket.resume_reading()
