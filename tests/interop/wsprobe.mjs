@@ -67,7 +67,8 @@ const syncMessage = (write) => {
   return encoding.toUint8Array(encoder)
 }
 
-const covers = (big, small) => [...small].every(([client, clock]) => (big.get(client) ?? 0) >= clock)
+const covers = (big, small) =>
+  [...small].every(([client, clock]) => (big.get(client) ?? 0) >= clock)
 
 /**
  * One socket and two documents: `mirror` holds only what the server sent, `doc` that and
@@ -145,15 +146,19 @@ class Peer {
     if (kind === syncProtocol.messageYjsSyncStep2) this.synced = true
   }
 
-  open () {
-    return until(this, () => this.ws.readyState === WebSocket.OPEN || this.closed, 'the socket to open')
-      .then(() => { if (this.closed) throw new Error(`closed while opening: ${JSON.stringify(this.closed)}`) })
+  async open () {
+    const settled = () => this.ws.readyState === WebSocket.OPEN || this.closed !== null
+    await until(this, settled, 'the socket to open')
+    if (this.closed) {
+      throw new Error(`closed while opening: ${JSON.stringify(this.closed)} (${this.error})`)
+    }
   }
 
   /** Send sync step 1 (in `pieces` frames) and wait for the server's step 2. */
   async sync (pieces = 1) {
     await this.open()
-    this.sendInPieces(syncMessage((encoder) => syncProtocol.writeSyncStep1(encoder, this.doc)), pieces)
+    const step1 = syncMessage((encoder) => syncProtocol.writeSyncStep1(encoder, this.doc))
+    this.sendInPieces(step1, pieces)
     await until(this, () => this.synced, 'sync step 2 from the server')
   }
 
@@ -168,21 +173,23 @@ class Peer {
   /** Wait until the server has sent back everything `doc` holds. */
   echoed () {
     const wanted = Y.decodeStateVector(Y.encodeStateVector(this.doc))
-    return until(this, () => covers(Y.decodeStateVector(Y.encodeStateVector(this.mirror)), wanted),
-      'the server to send our update back')
+    const seen = () => covers(Y.decodeStateVector(Y.encodeStateVector(this.mirror)), wanted)
+    return until(this, seen, 'the server to send our update back')
   }
 
   sendInPieces (message, pieces, between = () => {}) {
     const size = Math.ceil(message.length / pieces)
     for (let i = 0; i < pieces; i++) {
       const last = i === pieces - 1
-      this.ws.send(message.subarray(i * size, last ? message.length : (i + 1) * size), { binary: true, fin: last })
+      const piece = message.subarray(i * size, last ? message.length : (i + 1) * size)
+      this.ws.send(piece, { binary: true, fin: last })
       if (!last) between(i)
     }
   }
 
   whenClosed () {
-    return until(this, () => this.closed !== null, 'the connection to close').then(() => this.closed)
+    return until(this, () => this.closed !== null, 'the connection to close')
+      .then(() => this.closed)
   }
 
   text () {
@@ -217,10 +224,17 @@ const scenarios = {
     await peer.sync(args.pieces)
     const before = peer.text()
     const message = peer.edit((doc) => doc.getText('text').insert(before.length, args.text))
-    peer.sendInPieces(message, args.pieces, (i) => { if (i === 0) peer.ws.ping(Buffer.from('between')) })
+    peer.sendInPieces(message, args.pieces, (i) => {
+      if (i === 0) peer.ws.ping(Buffer.from('between'))
+    })
     await peer.echoed()
     await until(peer, () => peer.pongs.length > 0, 'the pong to the ping between fragments')
-    return { text_after_sync: before, text: peer.text(), pongs: peer.pongs, message_bytes: message.length }
+    return {
+      text_after_sync: before,
+      text: peer.text(),
+      pongs: peer.pongs,
+      message_bytes: message.length
+    }
   },
   ping: async () => {
     const peer = new Peer(args.url)
@@ -273,18 +287,20 @@ const scenarios = {
       messages.push(sender.edit((doc) => doc.getArray('order').push([i])))
     }
     for (const message of messages) sender.ws.send(message)
-    await until(receiver, () => received.length >= args.count, `${args.count} markers at the receiver`)
+    await until(receiver, () => received.length >= args.count, `${args.count} markers to arrive`)
     for (const update of receiver.updates.slice(start)) {
       const mine = Y.decodeUpdate(update).structs.filter((s) => s.id.client === sender.doc.clientID)
       if (mine.length === 0) continue
-      ranges.push([Math.min(...mine.map((s) => s.id.clock)), Math.max(...mine.map((s) => s.id.clock + s.length))])
+      const first = Math.min(...mine.map((s) => s.id.clock))
+      ranges.push([first, Math.max(...mine.map((s) => s.id.clock + s.length))])
     }
     return {
       ranges,
       arrived,
       receiver: received.toJSON(),
       sender: sender.doc.getArray('order').toJSON(),
-      same_state: Buffer.from(Y.encodeStateVector(receiver.mirror)).equals(Buffer.from(Y.encodeStateVector(sender.doc))),
+      same_state: Buffer.from(Y.encodeStateVector(receiver.mirror))
+        .equals(Buffer.from(Y.encodeStateVector(sender.doc))),
       pending: receiver.mirror.store.pendingStructs !== null
     }
   },
