@@ -90,8 +90,9 @@ def missing_reason() -> str | None:
     """Why the Node harness cannot run here, or None when it can."""
     if shutil.which("node") is None:
         return "node is not installed (scripts/test installs it)"
-    if not (HARNESS_DIR / "node_modules" / "y-websocket").is_dir():
-        return f"Node packages are not installed: run `npm ci` in {HARNESS_DIR}"
+    for package in ("y-websocket", "ws"):
+        if not (HARNESS_DIR / "node_modules" / package).is_dir():
+            return f"Node packages are not installed: run `npm ci` in {HARNESS_DIR}"
     return None
 
 
