@@ -218,6 +218,13 @@ _OPTIONS: tuple[tuple[str, str, type, str], ...] = (
         "largest stored size of one document (default 64 MiB)",
     ),
     (
+        "--send-queue-messages",
+        "send_queue_messages",
+        int,
+        "messages queued for a client that does not keep up before it is closed with 4429 "
+        "(default 4096)",
+    ),
+    (
         "--ping-interval",
         "ping_interval",
         float,

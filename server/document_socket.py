@@ -33,6 +33,7 @@ from http import HTTPStatus
 from typing import Protocol, cast
 
 from websockets.datastructures import Headers
+from websockets.exceptions import InvalidHeaderValue
 from websockets.frames import Frame, Opcode
 from websockets.http11 import Request, Response
 from websockets.protocol import Event, State
@@ -136,8 +137,19 @@ class DocumentSocket(asyncio.Protocol):
 
     def check(self, request: Request) -> Response:
         """The answer to the handshake, not sent yet: 101, or the 4xx that the `websockets`
-        checks chose (a wrong ``Sec-WebSocket-Version`` gets 426 and the version to use)."""
-        return self._ws.accept(request)
+        checks chose; a version other than 13 gets 426 and the version to use."""
+        response = self._ws.accept(request)
+        problem = self._ws.handshake_exc
+        if isinstance(problem, InvalidHeaderValue) and problem.name == "Sec-WebSocket-Version":
+            # RFC 6455, 4.2.2: name the versions the server speaks (websockets says 400).
+            response = Response(
+                426,
+                "Upgrade Required",
+                Headers({"Sec-WebSocket-Version": "13", "Connection": "close"}),
+                response.body,
+            )
+            response.headers["Content-Length"] = str(len(response.body))
+        return response
 
     def respond(self, response: Response) -> None:
         """Send the answer to the handshake; the socket is open if it is a 101."""

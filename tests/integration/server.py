@@ -288,6 +288,21 @@ class GessServer:
         response.raise_for_status()
         return parse_metrics(response.text)
 
+    async def wait_metric(self, name: str, value: float, within: float = 10.0) -> None:
+        """Poll ``/metrics`` until ``name`` reads ``value`` (another process: nothing to wait
+        on but its answers).
+
+        Raises:
+            AssertionError: not within ``within`` seconds (scaled).
+        """
+        seen: float | None = None
+        try:
+            async with asyncio.timeout(scaled(within)):
+                while (seen := (await self.metrics()).get(name)) != value:  # noqa: ASYNC110
+                    await asyncio.sleep(0.05)
+        except TimeoutError:
+            raise AssertionError(f"{name} stayed {seen}, not {value}") from None
+
     async def stop(self) -> None:
         """Teardown: SIGTERM if still running.
 
