@@ -20,7 +20,7 @@ from server.admission import Admission, send_http_refusal
 from server.api.errors import error_response
 from server.api.routes import EXCEPTION_HANDLERS, api_routes
 from server.auth import Authenticator, allow_guests
-from server.broker import Broker, MemoryBroker, RedisBroker
+from server.broker import Broker, MemoryBroker
 from server.config import Settings
 from server.listener import ConnectionGuard, connection_cap
 from server.live import LiveAccess
@@ -143,9 +143,13 @@ def create_app(
                 )
             origin = f"{settings.node_id}/{secrets.token_hex(4)}"
             broker: Broker
+            app.state.redis = None
             if settings.redis_url is None:
                 broker = MemoryBroker()
             else:
+                # Imported only here: a node without Redis never loads the Redis client.
+                from server.redis_broker import RedisBroker
+
                 redis = await stack.enter_async_context(
                     RedisBroker(settings.redis_url, metrics, origin)
                 )
@@ -154,7 +158,7 @@ def create_app(
                         await redis.wait_connected()
                 except TimeoutError:
                     logger.warning("Redis is unreachable; serving local clients until it is back")
-                broker = redis
+                broker = app.state.redis = redis
             app.state.broker = broker
 
             # Anonymous mode has no workspace documents, hence no versions.
@@ -205,10 +209,10 @@ def create_app(
 
     async def healthz(request: Request) -> Response:
         body: dict[str, object] = {"status": "ok", "node_id": settings.node_id}
-        broker = request.app.state.broker
-        if isinstance(broker, RedisBroker):
+        redis = request.app.state.redis
+        if redis is not None:
             # Without Redis a node still serves its clients: report it, stay healthy.
-            body["redis"] = "connected" if broker.connected else "down"
+            body["redis"] = "connected" if redis.connected else "down"
         return JSONResponse(body)
 
     async def metrics_endpoint(request: Request) -> Response:
