@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections import deque
 from collections.abc import Iterable
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 
 from crdt import SyncUpdate, encode, merge_updates
@@ -15,6 +16,8 @@ from server.metrics import Metrics
 __all__ = ["Connection", "Principal", "broadcast", "broadcast_update"]
 
 logger = logging.getLogger("gess.connection")
+
+_NONE: frozenset[int] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,8 +69,8 @@ class Connection:
         "_metrics",
         "_outbox",
         "_principal",
+        "_awareness_ids",
         "_queue_limit",
-        "awareness_ids",
         "sync",
     )
 
@@ -89,14 +92,23 @@ class Connection:
             wants_events=wants_events,
         )
         """The protocol rules for this client (:mod:`crdt.server_session`)."""
-        self.awareness_ids: set[int] = set()
-        """Awareness client ids this connection has announced; removed when it leaves."""
+        self._awareness_ids: set[int] | None = None
         self._channel = channel
         self._metrics = metrics
         self._queue_limit = queue_limit
         self._outbox: deque[Outgoing] | None = None
         """Messages waiting for the socket to drain; None while there are none."""
         self._close_request: tuple[int, str] | None = None
+
+    @property
+    def awareness_ids(self) -> AbstractSet[int]:
+        """Awareness client ids this connection has announced; removed when it leaves."""
+        return _NONE if self._awareness_ids is None else self._awareness_ids
+
+    def add_awareness_id(self, client_id: int) -> None:
+        if self._awareness_ids is None:
+            self._awareness_ids = set()
+        self._awareness_ids.add(client_id)
 
     @property
     def principal(self) -> Principal:

@@ -68,44 +68,54 @@ class RateSettings:
 
 
 class MessageRate:
-    """The message and byte buckets of one socket.
+    """The message and byte buckets of one socket, as one small object (a node holds one per
+    socket that has sent anything).
 
     Bursts of :data:`BURST_SECONDS` worth of each rate are allowed; the byte bucket also
     always holds at least one message of the largest allowed size, so a big paste on a quiet
-    socket passes whatever the rate.
+    socket passes whatever the rate. Both buckets start full.
     """
 
-    __slots__ = ("_bytes", "_messages", "_settings")
+    __slots__ = ("_byte_tokens", "_message_tokens", "_settings", "_stamp")
 
     def __init__(self, settings: RateSettings, now: float) -> None:
         self._settings = settings
-        self._messages = (
-            TokenBucket(
-                settings.messages_per_second, settings.messages_per_second * BURST_SECONDS, now
-            )
-            if settings.messages_per_second > 0
-            else None
-        )
-        self._bytes = (
-            TokenBucket(
-                settings.bytes_per_second,
-                max(settings.bytes_per_second * BURST_SECONDS, settings.max_message_bytes),
-                now,
-            )
-            if settings.bytes_per_second > 0
-            else None
-        )
+        self._message_tokens = _message_capacity(settings)
+        self._byte_tokens = _byte_capacity(settings)
+        self._stamp = now
 
     def admit(self, size: int, now: float) -> str | None:
         """Count one message of ``size`` bytes; None if it is within the rates, else why not
         (a reason a person can read)."""
-        if self._messages is not None and not self._messages.take(1, now):
-            rate = self._settings.messages_per_second
-            return f"too many messages: more than {rate:g} messages per second"
-        if self._bytes is not None and not self._bytes.take(size, now):
-            rate = self._settings.bytes_per_second
+        settings = self._settings
+        elapsed = now - self._stamp
+        if elapsed > 0:
+            self._stamp = now
+            self._message_tokens = min(
+                _message_capacity(settings),
+                self._message_tokens + elapsed * settings.messages_per_second,
+            )
+            self._byte_tokens = min(
+                _byte_capacity(settings), self._byte_tokens + elapsed * settings.bytes_per_second
+            )
+        if settings.messages_per_second > 0:
+            if self._message_tokens < 1:
+                rate = settings.messages_per_second
+                return f"too many messages: more than {rate:g} messages per second"
+        if settings.bytes_per_second > 0 and size > self._byte_tokens:
+            rate = settings.bytes_per_second
             return f"too much data: more than {rate:g} bytes per second"
+        self._message_tokens -= 1
+        self._byte_tokens -= size
         return None
+
+
+def _message_capacity(settings: RateSettings) -> float:
+    return settings.messages_per_second * BURST_SECONDS
+
+
+def _byte_capacity(settings: RateSettings) -> float:
+    return max(settings.bytes_per_second * BURST_SECONDS, settings.max_message_bytes)
 
 
 class Counter:

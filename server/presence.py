@@ -241,7 +241,7 @@ class Presence:
                         f"a connection may announce at most {MAX_AWARENESS_IDS} awareness ids"
                     )
                 self._owners[entry.client_id] = connection
-                connection.awareness_ids.add(entry.client_id)
+                connection.add_awareness_id(entry.client_id)
             mine.append(_as_principal(entry, connection))
         return self._registry.apply(mine)
 
