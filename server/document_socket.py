@@ -19,16 +19,15 @@ between. Owning the transport is what makes the hot path cheap:
   client sends is handed to the socket's :class:`Receiver` as whole messages (fragments
   joined); the receiver runs a task only while it has messages to act on.
 
-Keepalive: :class:`Keepalive` pings every open document socket at an interval, in one
-sweep of the node's connections, and closes the ones it heard nothing from for a whole
-interval (their client or its network is gone).
+Keepalive (:class:`~server.websocket.Keepalive`) pings every open document socket at an
+interval, in one sweep of the node's connections.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from http import HTTPStatus
 from typing import Protocol, cast
 
@@ -41,9 +40,7 @@ from websockets.server import ServerProtocol
 
 from server.channel import CloseCode, Outgoing
 
-__all__ = ["CLOSE_TIMEOUT", "DocumentSocket", "Keepalive", "Receiver", "clip_reason"]
-
-logger = logging.getLogger("gess.websocket")
+__all__ = ["CLOSE_TIMEOUT", "DocumentSocket", "Protocols", "Receiver", "clip_reason"]
 
 _WIRE_LOG = logging.getLogger("gess.websocket.wire")
 """The `websockets` protocol's own logger: it says "connection open" and "connection
@@ -93,8 +90,8 @@ class DocumentSocket(asyncio.Protocol):
 
     Args:
         transport: the TCP connection, already carrying the HTTP request.
-        max_size: the largest message the `websockets` parser reads; bigger frames are
-            refused by it with 1009 (ours, with a readable 4413, sits below it).
+        protocols: where the socket gets the `websockets` protocol for its frames, and
+            gives it back between messages (:class:`Protocols`).
         connections: uvicorn's set of open connections.
     """
 
@@ -102,8 +99,8 @@ class DocumentSocket(asyncio.Protocol):
         "_closer",
         "_connections",
         "_fragments",
-        "_max_size",
         "_paused",
+        "_protocols",
         "_transport",
         "_ws",
         "heard",
@@ -111,11 +108,11 @@ class DocumentSocket(asyncio.Protocol):
     )
 
     def __init__(
-        self, transport: asyncio.Transport, max_size: int, connections: set[object]
+        self, transport: asyncio.Transport, protocols: Protocols, connections: set[object]
     ) -> None:
         self._transport = transport
-        self._max_size = max_size
-        self._ws: ServerProtocol | None = ServerProtocol(max_size=max_size, logger=_WIRE_LOG)
+        self._protocols = protocols
+        self._ws: ServerProtocol | None = protocols.handshake()
         """The `websockets` protocol: the handshake's, then, once the socket is open, one
         while a message is on its way in or a close under way. None between messages (see
         :meth:`_rest`)."""
@@ -187,24 +184,22 @@ class DocumentSocket(asyncio.Protocol):
         if events and self.receiver is not None:
             self._deliver(events, self.receiver)
         self._flush()
-        self._rest()
+        self._rest(len(data))
 
     def _protocol(self) -> ServerProtocol:
-        """The `websockets` protocol, made anew for an open socket that had none."""
+        """The `websockets` protocol; an open socket that gave its back gets one again."""
         ws = self._ws
         if ws is None:
-            ws = self._ws = ServerProtocol(
-                state=State.OPEN, max_size=self._max_size, logger=_WIRE_LOG
-            )
+            ws = self._ws = self._protocols.take()
         return ws
 
-    def _rest(self) -> None:
-        """Drop the protocol between messages.
+    def _rest(self, received: int) -> None:
+        """Give the protocol back between messages.
 
         An open socket at a frame boundary (nothing of a frame or of a fragmented message
         buffered, no close under way) has no protocol state worth keeping: its parser,
-        buffers and lists are about 1.6 KiB, half of what an idle socket would otherwise
-        cost. Making one again takes a few microseconds, once per batch of frames.
+        buffers and lists are about 1.6 KiB, more than a third of what an idle socket would
+        otherwise cost.
         """
         ws = self._ws
         if (
@@ -216,6 +211,7 @@ class DocumentSocket(asyncio.Protocol):
             and self.receiver is not None
         ):
             self._ws = None
+            self._protocols.give_back(ws, received)
 
     def _closed_by_us(self) -> bool:
         """We sent a close frame first: what the client sends now is not read."""
@@ -334,41 +330,45 @@ class DocumentSocket(asyncio.Protocol):
             self._closer = loop.call_later(CLOSE_TIMEOUT, transport.abort)
 
 
-class Keepalive:
-    """Pings every open document socket every ``interval`` seconds, in one sweep, and drops
-    those it heard nothing from since the previous sweep (not even the pong).
+class Protocols:
+    """The `websockets` protocols of a node's document sockets.
+
+    A socket holds one only while a message is on its way in (or a close is under way), and
+    gives it back at a frame boundary. A protocol given back is in the very state of a new
+    one (open, nothing buffered, its parser waiting for a frame header), so the next socket
+    that receives something takes it instead of making one (a few microseconds each, once
+    per batch of frames: a few percent of the CPU when thousands of people type). At most
+    ``spare`` wait; one that just read a large batch is not kept (its parser still refers
+    to the last frame it read).
 
     Args:
-        connections: the node's open connections (uvicorn's set; other kinds are skipped).
-        interval: seconds between sweeps; 0 turns keepalive off.
+        max_size: the largest message the `websockets` parser reads; bigger frames are
+            refused by it with 1009 (ours, with a readable 4413, sits below it).
+        spare: protocols kept for reuse, at most.
     """
 
-    def __init__(self, connections: Callable[[], Iterable[object]], interval: float) -> None:
-        self._connections = connections
-        self._interval = interval
-        self._timer: asyncio.TimerHandle | None = None
+    __slots__ = ("_max_size", "_spare", "_spare_limit")
 
-    def start(self) -> None:
-        if self._interval > 0 and self._timer is None:
-            self._timer = asyncio.get_running_loop().call_later(self._interval, self._sweep)
+    REUSE_BELOW = 64 * 1024
+    """A protocol that read this many bytes or more in its last batch is not reused."""
 
-    def stop(self) -> None:
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
+    def __init__(self, max_size: int, spare: int = 256) -> None:
+        self._max_size = max_size
+        self._spare: list[ServerProtocol] = []
+        self._spare_limit = spare
 
-    def _sweep(self) -> None:
-        self._timer = None
-        silent = 0
-        for connection in list(self._connections()):
-            if not isinstance(connection, DocumentSocket) or connection.receiver is None:
-                continue
-            if connection.heard:
-                connection.heard = False
-                connection.ping()
-            else:
-                silent += 1
-                connection.abort()
-        if silent:
-            logger.info("dropped %d document sockets that answered no ping", silent)
-        self.start()
+    def handshake(self) -> ServerProtocol:
+        """A protocol for one handshake (never reused: it keeps the request it parsed)."""
+        return ServerProtocol(max_size=self._max_size, logger=_WIRE_LOG)
+
+    def take(self) -> ServerProtocol:
+        """An open protocol at a frame boundary."""
+        if self._spare:
+            return self._spare.pop()
+        return ServerProtocol(state=State.OPEN, max_size=self._max_size, logger=_WIRE_LOG)
+
+    def give_back(self, protocol: ServerProtocol, received: int) -> None:
+        """Keep ``protocol`` for another socket (it is open, at a frame boundary, and has
+        handed out its events and writes)."""
+        if received < self.REUSE_BELOW and len(self._spare) < self._spare_limit:
+            self._spare.append(protocol)

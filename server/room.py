@@ -30,6 +30,7 @@ import time
 from collections.abc import AsyncIterator, Mapping
 
 from crdt import AwarenessEntry, Document, Message, ProtocolError
+from crdt.dependencies import UpdateFacts
 from crdt.relay import EnvelopeKind
 from crdt.server_session import (
     PresenceQueried,
@@ -241,7 +242,7 @@ class Room:
                 )
             )
             return
-        self._apply(update)
+        self._apply(update, facts)
         self._queue.put(Pending(update, connection.principal.user_id, connection))
 
     async def submit(self, update: bytes, author: str | None) -> None:
@@ -266,9 +267,9 @@ class Room:
         self._queue.put(Pending(update, author, None, done))
         await done
 
-    def _apply(self, update: bytes) -> None:
+    def _apply(self, update: bytes, facts: UpdateFacts | None = None) -> None:
         try:
-            self._doc.apply(update)
+            self._doc.apply(update, facts)
         except ProtocolError:
             if self._doc.state is DocumentState.BROKEN:
                 self._broken()

@@ -10,8 +10,9 @@ The listener (:mod:`server.listener`) hands every ``/ws/{document_id}`` upgrade 
 from __future__ import annotations
 
 import asyncio
+import logging
 import urllib.parse
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import httptools
@@ -22,10 +23,12 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 from server.admission import Refusal, client_address
 from server.auth import ConnectRequest
 from server.config import Settings
-from server.document_socket import DocumentSocket, Keepalive
+from server.document_socket import DocumentSocket, Protocols
 from server.session import Hub, Session
 
-__all__ = ["SOCKET_PREFIX", "Sockets"]
+__all__ = ["SOCKET_PREFIX", "Keepalive", "Sockets"]
+
+logger = logging.getLogger("gess.websocket")
 
 SOCKET_PREFIX = "/ws/"
 """Document sockets live at ``/ws/{document_id}``."""
@@ -44,7 +47,7 @@ class Sockets:
 
     def __init__(self, settings: Settings) -> None:
         self.hub: Hub | None = None
-        self._max_size = settings.max_message_bytes + FRAME_ALLOWANCE
+        self._protocols = Protocols(settings.max_message_bytes + FRAME_ALLOWANCE)
         self._forwarded = (
             None
             if settings.forwarded_allow_ips == "none"
@@ -74,7 +77,7 @@ class Sockets:
             target: the request target as sent (path and query).
             connections: uvicorn's open connections; the socket counts among them.
         """
-        socket = DocumentSocket(transport, self._max_size, connections)
+        socket = DocumentSocket(transport, self._protocols, connections)
         request = socket.handshake(_raw_request(scope, target))
         if request is None:
             return
@@ -189,3 +192,43 @@ async def _no_receive() -> Message:  # pragma: no cover - never called
 
 async def _no_send(message: Message) -> None:  # pragma: no cover - never called
     raise RuntimeError("nothing to send during a handshake")
+
+
+class Keepalive:
+    """Pings every open document socket every ``interval`` seconds, in one sweep, and drops
+    those it heard nothing from since the previous sweep (not even the pong).
+
+    Args:
+        connections: the node's open connections (uvicorn's set; other kinds are skipped).
+        interval: seconds between sweeps; 0 turns keepalive off.
+    """
+
+    def __init__(self, connections: Callable[[], Iterable[object]], interval: float) -> None:
+        self._connections = connections
+        self._interval = interval
+        self._timer: asyncio.TimerHandle | None = None
+
+    def start(self) -> None:
+        if self._interval > 0 and self._timer is None:
+            self._timer = asyncio.get_running_loop().call_later(self._interval, self._sweep)
+
+    def stop(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+
+    def _sweep(self) -> None:
+        self._timer = None
+        silent = 0
+        for connection in list(self._connections()):
+            if not isinstance(connection, DocumentSocket) or connection.receiver is None:
+                continue
+            if connection.heard:
+                connection.heard = False
+                connection.ping()
+            else:
+                silent += 1
+                connection.abort()
+        if silent:
+            logger.info("dropped %d document sockets that answered no ping", silent)
+        self.start()

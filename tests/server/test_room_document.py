@@ -6,9 +6,12 @@ import asyncio
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pycrdt import Doc, Text
 
-from crdt import Document
+from crdt import Document, decode_state_vector
+from crdt.dependencies import inspect_update
 from server.room_document import RoomDocument
 from server.room_state import DocumentState, RoomState, StateError, advance
 from storage import MemoryStore
@@ -111,3 +114,49 @@ async def test_a_catch_up_merges_what_the_store_has_and_returns_the_difference()
     assert "missed" in text_of(document.current)
     with pytest.raises(StateError):  # nothing is due: a bug in the caller
         await document.catch_up()
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    steps=st.lists(
+        st.tuples(
+            st.integers(min_value=0, max_value=2),  # which client types
+            st.text(alphabet="abc", min_size=1, max_size=3),
+            st.booleans(),  # delivered now, or held back for later
+            st.booleans(),  # also deletes the first character
+        ),
+        min_size=1,
+        max_size=25,
+    )
+)
+def test_what_inspect_sees_is_the_document_state_after_every_accepted_update(
+    steps: list[tuple[int, str, bool, bool]],
+) -> None:
+    # Updates go through inspect and apply as the room does them, some held back so that
+    # others arrive with dependencies missing (and are not applied); every inspection must
+    # agree with one made against the state vector read from the document itself.
+    document = RoomDocument("doc", Document(), MemoryStore(), max_bytes=1 << 30)
+    typists: list[Doc[Any]] = [Doc(client_id=n + 1) for n in range(3)]
+    held: list[bytes] = []
+    for who, text, now, delete in steps:
+        typist = typists[who]
+        before = typist.get_state()
+        field = typist.get("text", type=Text)
+        field.insert(len(field), text)
+        if delete and len(field) > 1:
+            del field[0]
+        update = typist.get_update(before)
+        for other in typists:
+            if other is not typist:
+                other.apply_update(update)
+        if not now:
+            held.append(update)
+            continue
+        for candidate in [update, *held]:  # the new one, then whatever it unblocked
+            facts = document.inspect(candidate, None)
+            fresh = inspect_update(candidate, decode_state_vector(document.current.state_vector()))
+            assert facts == fresh
+            if facts.missing is None:
+                document.apply(candidate, facts)
+                if candidate in held:
+                    held.remove(candidate)
