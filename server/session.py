@@ -14,6 +14,7 @@ import logging
 import re
 import time
 from collections import deque
+from collections.abc import Coroutine
 from dataclasses import dataclass
 
 from crdt import DocumentNotFound, DocumentTooLarge, ProtocolError, decode
@@ -107,7 +108,7 @@ class Session:
 
     def start(self, request: ConnectRequest) -> None:
         """Authenticate and join the room, in a task; then act on what the client sent."""
-        self._task = asyncio.get_running_loop().create_task(self._open(request))
+        self._task = asyncio.get_running_loop().create_task(self._work(self._open(request)))
 
     # -- what the socket reports (server.document_socket.Receiver) ---------------------------
 
@@ -120,7 +121,7 @@ class Session:
         if self._waiting_bytes > PAUSE_READING_BYTES:
             self._socket.pause_reading()
         if self._task is None and self._room is not None:
-            self._task = asyncio.get_running_loop().create_task(self._run())
+            self._task = asyncio.get_running_loop().create_task(self._work(self._act()))
 
     def writable(self) -> None:
         if self._connection is not None:
@@ -139,25 +140,21 @@ class Session:
 
     # -- the tasks -----------------------------------------------------------------------------
 
-    async def _open(self, request: ConnectRequest) -> None:
+    async def _work(self, steps: Coroutine[None, None, None]) -> None:
+        """The session's task: ``steps``, then leave the room if the socket is gone or
+        closing. A failure of ours closes the socket with 4500 (logged)."""
         try:
-            await self._join(request)
-            del request  # a connection may live for hours: keep no copy of the handshake
-            await self._act()
+            await steps
         except Exception:
             logger.exception("document socket failed")
             self._socket.close(CloseCode.INTERNAL, "the server failed; reconnect")
         finally:
             self._done()
 
-    async def _run(self) -> None:
-        try:
-            await self._act()
-        except Exception:
-            logger.exception("document socket failed")
-            self._socket.close(CloseCode.INTERNAL, "the server failed; reconnect")
-        finally:
-            self._done()
+    async def _open(self, request: ConnectRequest) -> None:
+        await self._join(request)
+        del request  # a connection may live for hours: keep no copy of the handshake
+        await self._act()
 
     def _done(self) -> None:
         self._task = None

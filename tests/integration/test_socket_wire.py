@@ -48,6 +48,20 @@ async def stalled_reader(server: GessServer, document_id: str) -> AsyncIterator[
         yield ws
 
 
+@contextlib.asynccontextmanager
+async def writer_and_readers(
+    server: GessServer,
+) -> AsyncIterator[tuple[RawClient, RawClient, ClientConnection]]:
+    """On a new document: a writer, a reader that keeps up and one that reads nothing."""
+    document_id = new_document_id()
+    async with (
+        RawClient.connect(server.ws_url, document_id) as writer,
+        RawClient.connect(server.ws_url, document_id) as fast,
+        stalled_reader(server, document_id) as slow,
+    ):
+        yield writer, fast, slow
+
+
 async def read_until(ws: ClientConnection, doc: Doc[Text], text: str) -> int:
     """Apply what comes until the document reads ``text``; the number of messages read."""
     count = 0
@@ -77,12 +91,7 @@ async def test_a_slow_reader_holds_up_nobody_and_catches_up_with_merged_updates(
     gess_server: StartServer,
 ) -> None:
     server = await gess_server(extra_args=UNLIMITED)
-    document_id = new_document_id()
-    async with (
-        RawClient.connect(server.ws_url, document_id) as writer,
-        RawClient.connect(server.ws_url, document_id) as fast,
-        stalled_reader(server, document_id) as slow,
-    ):
+    async with writer_and_readers(server) as (writer, fast, slow):
         # The fast reader gets it all while the slow one has not read a byte.
         await write_chunks(writer, fast)
         expected = writer.content()
@@ -98,12 +107,7 @@ async def test_a_reader_too_far_behind_is_closed_with_4429_and_the_room_goes_on(
     gess_server: StartServer,
 ) -> None:
     server = await gess_server(extra_args=[*UNLIMITED, "--send-queue-messages", "50"])
-    document_id = new_document_id()
-    async with (
-        RawClient.connect(server.ws_url, document_id) as writer,
-        RawClient.connect(server.ws_url, document_id) as fast,
-        stalled_reader(server, document_id) as slow,
-    ):
+    async with writer_and_readers(server) as (writer, fast, slow):
         # Paced so that the reader that keeps up is never 50 messages behind.
         await write_chunks(writer, fast, pace=10)
         with pytest.raises(ConnectionClosed) as closed:
