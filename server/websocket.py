@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import urllib.parse
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import httptools
@@ -58,7 +58,7 @@ class Sockets:
 
     def wants(self, target: bytes) -> bool:
         try:
-            return _path(target).startswith(SOCKET_PREFIX)
+            return _decoded(httptools.parse_url(target).path).startswith(SOCKET_PREFIX)
         except (ValueError, httptools.HttpParserError):
             return False  # uvicorn answers it
 
@@ -100,7 +100,7 @@ class Sockets:
             return
         socket.respond(response)
         if self._keepalive is None:
-            self._keepalive = Keepalive(lambda: connections, self._ping_interval)
+            self._keepalive = Keepalive(connections, self._ping_interval)
             self._keepalive.start()
         Session(hub, socket, ticket).start(connect)
 
@@ -122,14 +122,13 @@ def _raw_request(scope: Mapping[str, Any], target: bytes) -> bytes:
     return b"".join(lines)
 
 
-def _path(target: bytes) -> str:
-    """The decoded path of a request target, as uvicorn decodes it for HTTP requests.
+def _decoded(raw_path: bytes) -> str:
+    """A request target's path, decoded as uvicorn decodes it for HTTP requests.
 
     Raises:
-        httptools.HttpParserError: not a valid target.
         ValueError: not ASCII.
     """
-    path = httptools.parse_url(target).path.decode("ascii")
+    path = raw_path.decode("ascii")
     return urllib.parse.unquote(path) if "%" in path else path
 
 
@@ -140,7 +139,7 @@ def _websocket_scope(scope: Mapping[str, Any], target: bytes) -> Scope:
     return {
         "type": "websocket",
         "scheme": "wss" if scope["scheme"] == "https" else "ws",
-        "path": _path(target),
+        "path": _decoded(url.path),
         "raw_path": url.path,
         "query_string": url.query or b"",
         "headers": scope["headers"],
@@ -203,7 +202,7 @@ class Keepalive:
         interval: seconds between sweeps; 0 turns keepalive off.
     """
 
-    def __init__(self, connections: Callable[[], Iterable[object]], interval: float) -> None:
+    def __init__(self, connections: Iterable[object], interval: float) -> None:
         self._connections = connections
         self._interval = interval
         self._timer: asyncio.TimerHandle | None = None
@@ -220,7 +219,7 @@ class Keepalive:
     def _sweep(self) -> None:
         self._timer = None
         silent = 0
-        for connection in list(self._connections()):
+        for connection in list(self._connections):
             if not isinstance(connection, DocumentSocket) or connection.receiver is None:
                 continue
             if connection.heard:
