@@ -10,11 +10,11 @@ flat.
 
 from __future__ import annotations
 
+import asyncio
 from collections import deque
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-import anyio
 from anyio.lowlevel import checkpoint_if_cancelled
 
 from storage.errors import StorageError
@@ -30,8 +30,9 @@ class PendingAppend:
     update: bytes
     author: str | None = None
     error: BaseException | None = None
-    """Set, before :attr:`done`, if this append did not commit."""
-    done: anyio.Event = field(default_factory=anyio.Event)
+    """Set, before :attr:`done` is resolved, if this append did not commit."""
+    done: asyncio.Future[None] | None = None
+    """Resolved once the append's batch is (given by :meth:`BatchWriter.submit`)."""
 
 
 class BatchWriter:
@@ -46,6 +47,11 @@ class BatchWriter:
             alone).
         max_queued: appends queued behind the batch being committed; :meth:`submit` waits
             for room beyond that, which pushes back on whoever produces updates too fast.
+
+    Its waits are asyncio's own, not anyio's: an append is on every keystroke's path, and
+    anyio's semaphore yields to the event loop even when it has room (on a loop busy sending
+    to readers, a turn behind all of them) and enters a cancel scope on every call. An
+    asyncio semaphore with room returns at once, and a future per append is all a wait needs.
     """
 
     def __init__(
@@ -62,8 +68,8 @@ class BatchWriter:
         self._max_rows = max_rows
         self._max_bytes = max_bytes
         self._queue: deque[PendingAppend] = deque()
-        self._room = anyio.Semaphore(max_queued)
-        self._wakeup = anyio.Event()
+        self._room = asyncio.Semaphore(max_queued)
+        self._wakeup = asyncio.Event()
         self._in_flight = 0
         self._closed = False
 
@@ -85,10 +91,11 @@ class BatchWriter:
             self._room.release()
             raise StorageError("the store is closed")
         # No checkpoint from here to the wait: once queued, the writer owns the item and
-        # resolves it even if this caller is cancelled.
+        # commits it even if this caller is cancelled (which cancels only the future).
+        done = item.done = asyncio.get_running_loop().create_future()
         self._queue.append(item)
         self._wakeup.set()
-        await item.done.wait()
+        await done
 
     def close(self) -> None:
         """Accept no more appends; :meth:`run` commits what is queued, then returns."""
@@ -111,7 +118,7 @@ class BatchWriter:
                 if not self._queue:
                     if self._closed:
                         return
-                    self._wakeup = anyio.Event()
+                    self._wakeup.clear()
                     await self._wakeup.wait()
                     continue
                 batch = self._take_batch()
@@ -149,5 +156,6 @@ class BatchWriter:
 
     def _resolve(self, batch: list[PendingAppend]) -> None:
         for item in batch:
-            item.done.set()
+            if item.done is not None and not item.done.done():
+                item.done.set_result(None)
         self._in_flight = 0

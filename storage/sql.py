@@ -289,9 +289,10 @@ class SqlStore:
                 failing everyone's batch on the foreign key.
         """
         if self._appender is not None:
+            # The appender shields its own wait for its thread; a deadline could not stop
+            # that thread anyway (SQLite's busy timeout bounds it).
             rows = [(i.document_id, i.update, i.author) for i in batch]
-            with shielded():
-                return await self._appender.append(rows, check=known is None)
+            return await self._appender.append(rows, check=known is None)
         with shielded():
             async with self._engine.begin() as connection:
                 if known is None:
