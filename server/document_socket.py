@@ -40,7 +40,7 @@ from websockets.server import ServerProtocol
 
 from server.channel import CloseCode, Outgoing
 
-__all__ = ["CLOSE_TIMEOUT", "DocumentSocket", "Protocols", "Receiver", "clip_reason"]
+__all__ = ["CLOSE_TIMEOUT", "DocumentSocket", "Handshake", "Protocols", "Receiver", "clip_reason"]
 
 _WIRE_LOG = logging.getLogger("gess.websocket.wire")
 """The `websockets` protocol's own logger: it says "connection open" and "connection
@@ -112,10 +112,9 @@ class DocumentSocket(asyncio.Protocol):
     ) -> None:
         self._transport = transport
         self._protocols = protocols
-        self._ws: ServerProtocol | None = protocols.handshake()
-        """The `websockets` protocol: the handshake's, then, once the socket is open, one
-        while a message is on its way in or a close under way. None between messages (see
-        :meth:`_rest`)."""
+        self._ws: ServerProtocol | None = None
+        """The `websockets` protocol, once the socket is open: one while a message is on
+        its way in or a close under way; None between messages (see :meth:`_rest`)."""
         self._connections = connections
         self._fragments: list[bytes] | None = None
         """The parts of a fragmented message so far."""
@@ -130,41 +129,12 @@ class DocumentSocket(asyncio.Protocol):
 
     # -- the handshake ---------------------------------------------------------------------
 
-    def handshake(self, raw_request: bytes) -> Request | None:
-        """Parse the upgrade request; None if it is not a valid one (answered already)."""
-        ws = self._protocol()
-        ws.receive_data(raw_request)
-        events = ws.events_received()
-        self._flush()
-        if not events or not isinstance(request := events[0], Request):
-            return None
-        return request
-
-    def check(self, request: Request) -> Response:
-        """The answer to the handshake, not sent yet: 101, or the 4xx that the `websockets`
-        checks chose; a version other than 13 gets 426 and the version to use."""
-        ws = self._protocol()
-        response = ws.accept(request)
-        problem = ws.handshake_exc
-        if isinstance(problem, InvalidHeaderValue) and problem.name == "Sec-WebSocket-Version":
-            # RFC 6455, 4.2.2: name the versions the server speaks (websockets says 400).
-            response = Response(
-                426,
-                "Upgrade Required",
-                Headers({"Sec-WebSocket-Version": "13", "Connection": "close"}),
-                response.body,
-            )
-            response.headers["Content-Length"] = str(len(response.body))
-        return response
-
     def respond(self, response: Response) -> None:
-        """Send the answer to the handshake; the socket is open if it is a 101."""
-        self._protocol().send_response(response)
-        self._flush()
-        if response.status_code == 101:
-            # The frames get a protocol of their own, when they come: the handshake's parser
-            # keeps the request it parsed, headers and all, alive for as long as it runs.
-            self._ws = None
+        """Send the answer to the handshake (:meth:`Handshake.answer`): the socket is open
+        if it is a 101; after any other answer the connection is closed."""
+        self._transport.write(response.serialize())
+        if response.status_code != 101:
+            self._transport.close()
 
     def refuse(self, status: int, headers: Iterable[tuple[bytes, bytes]], body: bytes) -> None:
         """Answer the handshake with an HTTP error instead of a WebSocket, then close."""
@@ -330,6 +300,43 @@ class DocumentSocket(asyncio.Protocol):
             self._closer = loop.call_later(CLOSE_TIMEOUT, transport.abort)
 
 
+class Handshake:
+    """The opening handshake's checks, for every document socket of a node.
+
+    uvicorn has parsed the upgrade request already (:func:`server.websocket.handshake_request`
+    gives it as a `websockets` request); what is left is the `websockets` library's
+    checks of it and the answer they give. They are made by one protocol that never carries
+    a connection: :meth:`ServerProtocol.accept` reads the request and the protocol's
+    settings and writes only its per-call results (the negotiated extensions and
+    subprotocol, the handshake error), which are read back before the next call. A socket
+    therefore gets no protocol of its own, with its id and buffers, for its handshake.
+    """
+
+    __slots__ = ("_checker",)
+
+    def __init__(self) -> None:
+        self._checker = ServerProtocol(logger=_WIRE_LOG)
+
+    def answer(self, request: Request) -> Response:
+        """The answer to a handshake request, not sent yet: 101, or the 4xx that the
+        `websockets` checks chose; a version other than 13 gets 426 and the version to
+        use."""
+        checker = self._checker
+        checker.handshake_exc = None
+        response = checker.accept(request)
+        problem = checker.handshake_exc
+        if isinstance(problem, InvalidHeaderValue) and problem.name == "Sec-WebSocket-Version":
+            # RFC 6455, 4.2.2: name the versions the server speaks (websockets says 400).
+            response = Response(
+                426,
+                "Upgrade Required",
+                Headers({"Sec-WebSocket-Version": "13", "Connection": "close"}),
+                response.body,
+            )
+            response.headers["Content-Length"] = str(len(response.body))
+        return response
+
+
 class Protocols:
     """The `websockets` protocols of a node's document sockets.
 
@@ -356,10 +363,6 @@ class Protocols:
         self._max_size = max_size
         self._spare: list[ServerProtocol] = []
         self._spare_limit = spare
-
-    def handshake(self) -> ServerProtocol:
-        """A protocol for one handshake (never reused: it keeps the request it parsed)."""
-        return ServerProtocol(max_size=self._max_size, logger=_WIRE_LOG)
 
     def take(self) -> ServerProtocol:
         """An open protocol at a frame boundary."""

@@ -1,12 +1,35 @@
-"""The document socket's pool of `websockets` protocols (the wire itself is tested on a real
-server: tests/integration/test_socket_wire.py and tests/interop/test_rfc6455.py)."""
+"""The document socket's pool of `websockets` protocols and its handshake checks (the wire
+itself is tested on a real server: tests/integration/test_socket_wire.py and
+tests/interop/test_rfc6455.py)."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
+from typing import Any
+
+import pytest
 from websockets.frames import Frame, Opcode
 from websockets.protocol import Event, State
 
-from server.document_socket import Protocols
+from server.document_socket import Handshake, Protocols
+from server.websocket import handshake_request
+
+_KEY = "dGhlIHNhbXBsZSBub25jZQ=="
+_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"  # RFC 6455, section 1.3
+
+
+def upgrade_scope(*extra: tuple[bytes, bytes], version: bytes = b"13") -> dict[str, Any]:
+    """The scope uvicorn makes of an upgrade request (a stock client's headers)."""
+    headers = [
+        (b"host", b"127.0.0.1:8000"),
+        (b"connection", b"Upgrade"),
+        (b"upgrade", b"websocket"),
+        (b"sec-websocket-version", version),
+        (b"sec-websocket-key", _KEY.encode()),
+        *extra,
+    ]
+    return {"type": "http", "http_version": "1.1", "method": "GET", "headers": headers}
 
 
 def masked(payload: bytes) -> bytes:
@@ -41,3 +64,40 @@ def test_a_protocol_that_read_a_large_batch_or_beyond_the_spares_is_let_go() -> 
     protocols.give_back(extra, received=10)
     assert protocols.take() is kept
     assert protocols.take() is not extra
+
+
+def test_one_checker_answers_each_handshake_on_its_own_merits() -> None:
+    """The node's one checker carries nothing from a refused handshake to the next."""
+    handshake = Handshake()
+    target = b"/ws/doc?saved=1"
+    wrong_version = handshake_request(upgrade_scope(version=b"8"), target)
+    good = handshake_request(upgrade_scope(), target)
+    no_key = upgrade_scope()
+    no_key["headers"] = [h for h in no_key["headers"] if h[0] != b"sec-websocket-key"]
+    missing_key = handshake_request(no_key, target)
+    assert wrong_version is not None and good is not None and missing_key is not None
+
+    refused = handshake.answer(wrong_version)
+    assert refused.status_code == 426
+    assert refused.headers["Sec-WebSocket-Version"] == "13"
+    accepted = handshake.answer(good)
+    expected = base64.b64encode(hashlib.sha1((_KEY + _GUID).encode()).digest()).decode()
+    assert accepted.status_code == 101
+    assert accepted.headers["Sec-WebSocket-Accept"] == expected
+    assert handshake.answer(missing_key).status_code == 400
+    assert handshake.answer(good).status_code == 101
+
+
+@pytest.mark.parametrize(
+    "body", [(b"content-length", b"5"), (b"transfer-encoding", b"chunked")], ids=str
+)
+def test_an_upgrade_request_with_a_body_is_not_a_handshake(body: tuple[bytes, bytes]) -> None:
+    assert handshake_request(upgrade_scope(body), b"/ws/doc") is None
+
+
+def test_the_request_is_taken_as_uvicorn_parsed_it() -> None:
+    request = handshake_request(upgrade_scope((b"content-length", b"0")), b"/ws/doc?a=1")
+    assert request is not None
+    assert request.path == "/ws/doc?a=1"
+    assert request.headers["Sec-WebSocket-Key"] == _KEY
+    assert (request.method, request.protocol) == ("GET", "HTTP/1.1")
