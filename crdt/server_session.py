@@ -184,6 +184,15 @@ class ServerSession:
         """An Auth message telling the client that a change of its was not taken."""
         return encode(Auth(reason))
 
+    @staticmethod
+    def unsaved(missing: str) -> bytes:
+        """The refusal of an update that depends on ``missing``, which the server lacks
+        (:attr:`crdt.dependencies.UpdateFacts.missing`)."""
+        return ServerSession.refusal(
+            f"permission denied: the update depends on {missing}, which the server does not "
+            "have; it was not saved"
+        )
+
     def takes_saved(self) -> bool:
         """Whether Saved acknowledgements of this client's changes are sent to it."""
         return self.wants_saved

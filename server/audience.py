@@ -115,6 +115,17 @@ class Audience:
     def broadcast_update(self, update: bytes) -> None:
         broadcast_update(self.connections, update, self._metrics)
 
+    def send_event(self, data: dict[str, object], *, members_only: bool = False) -> None:
+        """Send a server event to every client here that asked for events, and to other nodes.
+
+        Args:
+            data: the event, a JSON object.
+            members_only: only for members of the document's workspace
+                (:attr:`Principal.member`), not for people reading a published document.
+        """
+        self.event(data, members_only)
+        self._delivery.publish_event(data, members_only)
+
     def event(self, event: dict[str, object], members_only: bool) -> None:
         """Send a server event to the clients here that take it."""
         targets = [c for c in self.connections if c.sync.takes_event(members_only=members_only)]

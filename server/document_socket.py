@@ -17,7 +17,8 @@ between. Owning the transport is what makes the hot path cheap:
   connection instead of in memory of the transport.
 - **An idle socket is a few objects**: no task, no queue, no kept handshake. What the
   client sends is handed to the socket's :class:`Receiver` as whole messages (fragments
-  joined); the receiver runs a task only while it has messages to act on.
+  joined); the receiver acts on them as they come, and runs a task only for one that has
+  to wait.
 
 Keepalive (:class:`~server.websocket.Keepalive`) pings every open document socket at an
 interval, in one sweep of the node's connections.

@@ -109,7 +109,7 @@ class LiveAccess(Periodic):
         sent = 0
         for document_id, room in self._rooms.rooms.items():
             if document_id in document_ids:
-                room.send_event(event, members_only=True)
+                room.audience.send_event(event, members_only=True)
                 sent += 1
         return sent
 

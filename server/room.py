@@ -1,24 +1,17 @@
 """A room: one loaded document, the clients editing it, and the commit loop between them.
 
 The hot path of one edit (DESIGN.md): a writer's update is applied to the room's document
-(which is how it is validated: Yrs can fail on updates that decode fine, and such an update
-must never reach the log) and queued; the room's commit loop hands everything queued since the
-last commit to the store as one merged update, and only once the store has committed it is
-the update broadcast to the other clients (encoded once), published to the other nodes, and
-acknowledged to its writers with a Saved message.
+(which validates it: Yrs can fail on updates that decode fine, and those must never reach the
+log) and queued; the commit loop hands everything queued since the last commit to the store
+as one merged update, and only once it is committed is it broadcast (encoded once),
+published to the other nodes and acknowledged to its writers with a Saved message.
 
-The document is therefore ahead of the log by the pending updates, and nothing may read it
-while any are pending: a sync answer *holds* the room (new updates wait at the door), lets the
-pending ones commit, answers, and releases. Whatever a client is sent survives a crash. When
-the document cannot be trusted it is rebuilt from the store under the same hold, and when
-envelopes from other nodes were lost the room catches up the same way
-(:mod:`server.room_document`).
-
-The room's parts live beside it: what a client's message asks for is decided by its
-:class:`~crdt.server_session.ServerSession` (sans I/O); the room's lifecycle and its
-document's are enums with checked transitions (:mod:`server.room_state`); envelopes to and
-from other nodes go through :mod:`server.delivery`; a batch is stored by
-:func:`server.commit.append_batch`.
+So the document is ahead of the log by the pending updates, and nothing may read it while any
+are pending: a sync answer *holds* the room (new updates wait at the door), lets them commit,
+answers and releases. Whatever a client is sent survives a crash. A document that cannot be
+trusted is rebuilt from the store under the same hold, and one that missed envelopes from
+other nodes catches up the same way (:mod:`server.room_document`). What a client's message
+asks for is decided by its :class:`~crdt.server_session.ServerSession` (sans I/O).
 """
 
 from __future__ import annotations
@@ -27,7 +20,8 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Coroutine, Mapping
+from typing import Any
 
 from crdt import AwarenessEntry, Document, Message, ProtocolError
 from crdt.dependencies import UpdateFacts
@@ -46,7 +40,7 @@ from server.commit import CommitQueue, Pending, abandon, acknowledge, append_bat
 from server.connection import Connection, Principal
 from server.delivery import Delivery
 from server.refused import STALE_COPY_REASON, RefusedChanges
-from server.room_document import INSPECT_IN_THREAD_BYTES, RoomDocument
+from server.room_document import INSPECT_IN_THREAD_BYTES, Early, RoomDocument
 from server.room_services import RoomServices
 from server.room_state import DocumentState, RoomClosing, RoomState, Usage, advance
 from storage.errors import StorageError
@@ -156,10 +150,9 @@ class Room:
     # -- connections ---------------------------------------------------------------------------
 
     async def join(self, connection: Connection) -> None:
-        """Admit a connection and start the sync: our state vector, then everyone's presence.
-
-        The state vector is of committed state only, so a client may take it as proof that
-        whatever of its own it covers is saved.
+        """Admit a connection and start the sync: our state vector (of committed state only,
+        so a client may take it as proof that what of its own it covers is saved), then
+        everyone's presence.
 
         Raises:
             RoomClosing: the room is no longer open (the caller loads it anew).
@@ -189,41 +182,68 @@ class Room:
     # -- messages from clients ------------------------------------------------------------------
 
     async def handle(self, connection: Connection, message: Message) -> None:
-        """Act on one message from a connection.
+        """Act on one message from a connection and wait for what that leaves (:meth:`act`)."""
+        rest = self.act(connection, message)
+        if rest is not None:
+            await rest
+
+    def act(self, connection: Connection, message: Message) -> Coroutine[Any, Any, None] | None:
+        """Act on one message from a connection, at once if that needs no wait (None): nearly
+        every message is a small update, presence or an empty step 2, and takes no task and
+        no turn of the event loop. One that waits (for a hold, the store, a thread) comes
+        back as a coroutine that finishes it, to await before the connection's next message.
 
         Raises:
             ProtocolError: the message is invalid or not one a client may send; the caller
                 closes this connection, and nothing of the message took effect.
             DocumentTooLarge: the change would pass the document's size limit; nothing of
-                it took effect.
+                it took effect. Both also from the coroutine.
         """
         match connection.sync.receive_message(message):
             case UpdateReceived(update):
-                await self._receive_update(connection, update)
+                if (
+                    len(update) > INSPECT_IN_THREAD_BYTES
+                    or self._queue.pending_bytes >= self._services.max_pending_bytes
+                    or not self._doc.fits(update)
+                    or not self._door.is_set()
+                ):
+                    return self._receive_update(connection, update)
+                self._accept_update(connection, update, None)
             case SyncRequested(state_vector):
-                async with self.committed() as document:
-                    connection.send(ServerSession.answer(document, state_vector))
+                return self._answer(connection, state_vector)
             case UpdateRefused(update):
                 connection.send(ServerSession.refusal())
                 adds, deletes = self._doc.refused_clocks(update, connection.awareness_ids)
-                await self.audience.refuse(
-                    connection, adds, deletes, self._services.refusals, self.document_id
-                )
+                refusals = self._services.refusals
+                return self.audience.refuse(connection, adds, deletes, refusals, self.document_id)
             case PresenceReceived(entries):
                 self.audience.local_presence(connection, entries)
             case PresenceQueried():
                 self.audience.send_presence(connection)
+        return None
+
+    async def _answer(self, connection: Connection, state_vector: bytes) -> None:
+        async with self.committed() as document:
+            connection.send(ServerSession.answer(document, state_vector))
 
     async def _receive_update(self, connection: Connection, update: bytes) -> None:
-        # Small updates, nearly all of them, take no extra await here: the hot path.
+        """:meth:`act` on an update that must wait to enter; a large one is inspected meanwhile."""
         early = None
         if len(update) > INSPECT_IN_THREAD_BYTES:
             early = await self._doc.inspect_early(update)
+        await self._enter(update)
+        self._accept_update(connection, update, early)
+
+    async def _enter(self, update: bytes) -> None:
+        """Wait until an update may enter the document: the store is not too far behind
+        (this also stops reading from its writer), it fits, and no hold is reading."""
         if self._queue.pending_bytes >= self._services.max_pending_bytes:
-            # The store is behind: stop reading from this writer until it catches up.
             await self._queue.wait_settled(self._closed.is_set)
         await self._doc.check_size(update, self._queue.uncommitted)
         await self._door.wait()
+
+    def _accept_update(self, connection: Connection, update: bytes, early: Early | None) -> None:
+        """Inspect, apply and queue an update once nothing is left to wait for."""
         if self._state is not RoomState.OPEN:
             # A closing room commits what it has; the client resends the rest on reconnect.
             return
@@ -235,12 +255,7 @@ class Room:
             # Yrs would keep it pending, invisible to everyone: neither apply, store, show
             # nor acknowledge it. A client sends it again with its next full sync, which
             # also carries what it depends on if the client has that.
-            connection.send(
-                ServerSession.refusal(
-                    f"permission denied: the update depends on {facts.missing}, which "
-                    "the server does not have; it was not saved"
-                )
-            )
+            connection.send(ServerSession.unsaved(facts.missing))
             return
         self._apply(update, facts)
         self._queue.put(Pending(update, connection.principal.user_id, connection))
@@ -248,9 +263,8 @@ class Room:
     async def submit(self, update: bytes, author: str | None) -> None:
         """Apply a change made by the server on someone's behalf (restoring a version, say).
 
-        It takes the same path as a client's update: applied, committed with ``author`` as
-        its author, then broadcast to every client here and published to the other nodes.
-        Returns once it is committed.
+        It takes the path of a client's update: applied, committed with ``author`` as its
+        author, then sent to every client here and to the other nodes. Returns once committed.
 
         Raises:
             ProtocolError: ``update`` is not a valid update; nothing changed.
@@ -258,8 +272,7 @@ class Room:
             StorageError: it could not be committed (the room rebuilds from the store), or
                 the room is closing.
         """
-        await self._doc.check_size(update, self._queue.uncommitted)
-        await self._door.wait()
+        await self._enter(update)
         if self._state is not RoomState.OPEN:
             raise StorageError(f"room {self.document_id} is closing")
         self._apply(update)
@@ -278,19 +291,6 @@ class Room:
     def _broken(self) -> None:
         self._door.clear()  # nothing more goes into a document that cannot be trusted
         self._queue.wake()  # the commit loop rebuilds it
-
-    # -- presence and events --------------------------------------------------------------------
-
-    def send_event(self, data: dict[str, object], *, members_only: bool = False) -> None:
-        """Send a server event to every client here that asked for events, and to other nodes.
-
-        Args:
-            data: the event, a JSON object.
-            members_only: only for members of the document's workspace
-                (:attr:`Principal.member`), not for people reading a published document.
-        """
-        self.audience.event(data, members_only)
-        self.delivery.publish_event(data, members_only)
 
     # -- other nodes (server.delivery.Recipient) ------------------------------------------------
 

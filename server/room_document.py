@@ -200,6 +200,11 @@ class RoomDocument:
         self.stored_bytes += len(update)
         return True
 
+    def fits(self, update: bytes) -> bool:
+        """Whether the running estimate alone lets an update in (:meth:`check_size` then
+        needs no await)."""
+        return self.stored_bytes + len(update) <= self._max_bytes
+
     async def check_size(self, update: bytes, uncommitted: int) -> None:
         """Refuse an update that would take the document past its size limit.
 
@@ -217,9 +222,9 @@ class RoomDocument:
             DocumentTooLarge: the update would not fit; nothing of it was applied.
             StorageError: the store could not measure the document.
         """
-        limit = self._max_bytes
-        if self.stored_bytes + len(update) <= limit:
+        if self.fits(update):
             return
+        limit = self._max_bytes
         measured = await self._store.measure(self._document_id)
         self.stored_bytes = measured + uncommitted
         if self.stored_bytes + len(update) > limit:

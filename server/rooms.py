@@ -284,7 +284,7 @@ class RoomManager:
             event = await self._checkpoints.save_checkpoint(document_id)
             room = self._rooms.get(document_id)
             if event is not None and room is not None:
-                room.send_event(event, members_only=True)
+                room.audience.send_event(event, members_only=True)
         except Exception:
             # A checkpoint is a convenience: the edits are committed either way. Never let
             # it take the manager's task group down.

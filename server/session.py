@@ -1,10 +1,12 @@
 """An open document socket's life above the wire: who it is, its room, and its messages.
 
 A :class:`Session` authenticates the socket, joins the document's room and acts on each
-message the client sends, in order. It runs a task only while it has something to do:
-from the handshake until the socket has joined its room, and then whenever messages wait
-(until they are all acted on). An idle socket has no task. Every way out ends in a close
-code and a reason a person can read.
+message the client sends, in order. It runs a task only while it has something to wait
+for: from the handshake until the socket has joined its room, and then from a message that
+has to wait (a sync answer, a store that is behind) until the messages after it are acted
+on. Every other message, nearly all of them, is acted on as it arrives, with no task and no
+turn of the event loop. An idle socket has no task. Every way out ends in a close code and a
+reason a person can read.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import time
 from collections import deque
 from collections.abc import Coroutine
 from dataclasses import dataclass
+from typing import Any
 
 from crdt import DocumentNotFound, DocumentTooLarge, ProtocolError, decode
 from server.admission import Admission, Ticket
@@ -121,7 +124,7 @@ class Session:
         if self._waiting_bytes > PAUSE_READING_BYTES:
             self._socket.pause_reading()
         if self._task is None and self._room is not None:
-            self._task = asyncio.get_running_loop().create_task(self._work(self._act()))
+            self._act_now()
 
     def writable(self) -> None:
         if self._connection is not None:
@@ -220,12 +223,43 @@ class Session:
         self._connection = connection
         self._room = room
 
+    def _act_now(self) -> None:
+        """Act on the waiting messages at once; from the first one that has to wait, go on
+        in a task (:meth:`server.room.Room.act`). A failure of ours closes with 4500."""
+        try:
+            rest = self._step()
+        except Exception:
+            logger.exception("document socket failed")
+            self._socket.close(CloseCode.INTERNAL, "the server failed; reconnect")
+            rest = None
+        if rest is None:
+            self._done()
+        else:
+            self._task = asyncio.get_running_loop().create_task(self._work(self._finish(rest)))
+
     async def _act(self) -> None:
         """Act on the waiting messages, in order, until there are none (or the socket
-        closes)."""
+        closes), waiting where a message has to."""
+        while (rest := self._step()) is not None:
+            await self._settle(rest)
+
+    async def _finish(self, rest: Coroutine[Any, Any, None]) -> None:
+        await self._settle(rest)
+        await self._act()
+
+    async def _settle(self, rest: Coroutine[Any, Any, None]) -> None:
+        """Wait for what acting on a message left to do."""
+        try:
+            await rest
+        except (ProtocolError, DocumentTooLarge, StorageError) as exc:
+            self._refused(exc)
+
+    def _step(self) -> Coroutine[Any, Any, None] | None:
+        """Act on waiting messages, in order, until there are none, the socket closes, or
+        one has to wait: what is left of that one is returned, to await before the next."""
         room, connection = self._room, self._connection
         if room is None or connection is None:
-            return
+            return None
         hub = self._hub
         limit = hub.settings.max_message_bytes
         metrics = hub.metrics
@@ -242,28 +276,40 @@ class Session:
                     f"message of {len(data)} bytes exceeds the limit of {limit} bytes",
                     drain=False,
                 )
-                return
+                return None
             now = time.monotonic()
             if self._rate is None:
                 self._rate = MessageRate(hub.admission.rates, now)
             flooding = self._rate.admit(len(data), now)
             if flooding is not None:
                 connection.close(CloseCode.LIMITED, f"{flooding}; slow down", drain=False)
-                return
+                return None
             try:
-                await room.handle(connection, decode(data))
-            except ProtocolError as exc:
-                logger.info("document %s: closing a connection: %s", room.document_id, exc)
-                connection.close(CloseCode.MALFORMED, f"malformed message: {exc}", drain=False)
-            except DocumentTooLarge as exc:
-                logger.info("document %s: refused a change: %s", room.document_id, exc)
-                connection.close(CloseCode.TOO_LARGE, str(exc), drain=False)
-            except StorageError as exc:
-                # The exact size could not be measured: refuse rather than guess; nothing
-                # was applied.
-                logger.warning("document %s: closing a connection: %s", room.document_id, exc)
-                connection.close(
-                    CloseCode.INTERNAL, "the server could not check the document's size; reconnect"
-                )
+                rest = room.act(connection, decode(data))
+            except (ProtocolError, DocumentTooLarge, StorageError) as exc:
+                self._refused(exc)
+                continue
+            if rest is not None:
+                return rest
         if not self._waiting_bytes:
             self._socket.resume_reading()
+        return None
+
+    def _refused(self, exc: ProtocolError | DocumentTooLarge | StorageError) -> None:
+        """Close the connection for a message that could not be acted on."""
+        room, connection = self._room, self._connection
+        if room is None or connection is None:
+            return
+        if isinstance(exc, ProtocolError):
+            logger.info("document %s: closing a connection: %s", room.document_id, exc)
+            connection.close(CloseCode.MALFORMED, f"malformed message: {exc}", drain=False)
+        elif isinstance(exc, DocumentTooLarge):
+            logger.info("document %s: refused a change: %s", room.document_id, exc)
+            connection.close(CloseCode.TOO_LARGE, str(exc), drain=False)
+        else:
+            # The exact size could not be measured: refuse rather than guess; nothing was
+            # applied.
+            logger.warning("document %s: closing a connection: %s", room.document_id, exc)
+            connection.close(
+                CloseCode.INTERNAL, "the server could not check the document's size; reconnect"
+            )

@@ -134,7 +134,7 @@ async def test_server_events_reach_only_clients_that_asked_on_every_node(nodes) 
         async with joined(two, m2) as (stock, _):
             here.connection.wants_events = True
             there.connection.wants_events = True
-            room1.send_event({"type": "thread.added", "id": "t1"})
+            room1.audience.send_event({"type": "thread.added", "id": "t1"})
             for client in (here, there):
                 event = await client.recv_until(Event)
                 assert isinstance(event, Event)
@@ -155,7 +155,7 @@ async def test_members_only_events_skip_readers_of_a_published_document(nodes) -
         member.connection.wants_events = reader.connection.wants_events = True
         room2 = await two.join("doc", far_member.connection)
         far_member.connection.wants_events = True
-        room1.send_event({"type": "activity", "verb": "renamed"}, members_only=True)
+        room1.audience.send_event({"type": "activity", "verb": "renamed"}, members_only=True)
         for client in (member, far_member):
             event = await client.recv_until(Event)
             assert isinstance(event, Event) and event.data["verb"] == "renamed"
