@@ -58,6 +58,18 @@ _PING = Frame(Opcode.PING, b"").serialize(mask=False)
 _MAX_REASON_BYTES = 123
 
 
+def _discard(ws: ServerProtocol) -> None:
+    """Let reference counting free a protocol no socket uses any more.
+
+    Its parser is a suspended generator whose frame refers to the protocol: a cycle, which
+    only the cyclic collector would free. With the node's thresholds (:mod:`server.cli`) it
+    runs every few thousand connections; the protocols dropped in between pile up, and once
+    freed leave holes among the long-lived objects of the sockets opened meanwhile. Closing
+    the generator ends the cycle, so the protocol goes as soon as it is dropped.
+    """
+    ws.parser.close()
+
+
 def clip_reason(reason: str) -> str:
     """``reason`` cut to what a close frame can carry (123 bytes of UTF-8)."""
     raw = reason.encode()
@@ -227,6 +239,9 @@ class DocumentSocket(asyncio.Protocol):
             self._closer = None
         self._connections.discard(self)
         self._fragments = None
+        ws, self._ws = self._ws, None
+        if ws is not None:
+            _discard(ws)
         receiver, self.receiver = self.receiver, None
         if receiver is not None:
             receiver.ended()
@@ -264,8 +279,10 @@ class DocumentSocket(asyncio.Protocol):
     def close(self, code: int, reason: str) -> None:
         """Start the close handshake (once); the TCP connection is dropped if the client
         does not answer within :data:`CLOSE_TIMEOUT`."""
+        if self._transport.is_closing():
+            return
         ws = self._protocol()
-        if ws.state is not State.OPEN or self._transport.is_closing():
+        if ws.state is not State.OPEN:
             return
         ws.send_close(code, clip_reason(reason))
         self._flush()
@@ -376,3 +393,5 @@ class Protocols:
         handed out its events and writes)."""
         if received < self.REUSE_BELOW and len(self._spare) < self._spare_limit:
             self._spare.append(protocol)
+        else:
+            _discard(protocol)

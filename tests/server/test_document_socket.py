@@ -4,15 +4,19 @@ tests/interop/test_rfc6455.py)."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
+import gc
 import hashlib
+import weakref
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from websockets.frames import Frame, Opcode
 from websockets.protocol import Event, State
 
-from server.document_socket import Handshake, Protocols
+from server.document_socket import DocumentSocket, Handshake, Protocols
 from server.websocket import handshake_request
 
 _KEY = "dGhlIHNhbXBsZSBub25jZQ=="
@@ -101,3 +105,54 @@ def test_the_request_is_taken_as_uvicorn_parsed_it() -> None:
     assert request.path == "/ws/doc?a=1"
     assert request.headers["Sec-WebSocket-Key"] == _KEY
     assert (request.method, request.protocol) == ("GET", "HTTP/1.1")
+
+
+class _Transport(asyncio.Transport):
+    """Just enough of a transport for a socket that is never served by a loop."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.closing = False
+
+    def set_protocol(self, protocol: asyncio.BaseProtocol) -> None:
+        pass
+
+    def write(self, data: Any) -> None:
+        pass
+
+    def is_closing(self) -> bool:
+        return self.closing
+
+    def close(self) -> None:
+        self.closing = True
+
+
+@pytest.fixture
+def no_cyclic_collection() -> Iterator[None]:
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+
+
+@pytest.mark.usefixtures("no_cyclic_collection")
+def test_a_protocol_let_go_by_the_pool_is_freed_by_reference_counting() -> None:
+    """Its parser's generator refers back to it; that cycle must not wait for the GC."""
+    protocols = Protocols(max_size=1 << 20, spare=0)
+    protocol = protocols.take()
+    watched = weakref.ref(protocol)
+    protocols.give_back(protocol, received=10)
+    del protocol
+    assert watched() is None
+
+
+@pytest.mark.usefixtures("no_cyclic_collection")
+def test_a_socket_that_ends_mid_message_frees_its_protocol_by_reference_counting() -> None:
+    protocols = Protocols(max_size=1024, spare=0)
+    socket = DocumentSocket(_Transport(), protocols, set())
+    socket.data_received(masked(b"\x00\x00\x01\x00")[:3])  # half a frame: kept
+    assert socket._ws is not None
+    watched = weakref.ref(socket._ws)
+    socket.connection_lost(None)
+    assert watched() is None
