@@ -9,6 +9,7 @@ socket's message and byte rates are kept by :class:`~server.limits.MessageRate`.
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -53,9 +54,11 @@ class Refusal:
 
 
 def client_address(scope: Scope) -> str:
-    """The client's address (uvicorn applied trusted ``X-Forwarded-For`` headers already)."""
+    """The client's address (uvicorn applied trusted ``X-Forwarded-For`` headers already),
+    interned: a socket keeps it until it closes (to give back its place in the address's
+    count), and the sockets of one address (a NAT, a proxy) then share one string."""
     client = scope.get("client")
-    return str(client[0]) if client else "unknown"
+    return sys.intern(str(client[0])) if client else "unknown"
 
 
 class Admission:

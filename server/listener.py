@@ -26,7 +26,10 @@ import resource
 from collections.abc import Mapping
 from typing import Any, ClassVar, Protocol
 
+from uvicorn.logging import TRACE_LOG_LEVEL
+from uvicorn.protocols.http.flow_control import FlowControl
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+from uvicorn.protocols.utils import is_ssl
 
 __all__ = [
     "RESERVED_DESCRIPTORS",
@@ -154,6 +157,14 @@ class Upgrades(Protocol):
         ...
 
 
+def _tcp(address: object) -> tuple[str, int] | None:
+    """``(host, port)`` of a TCP address as a transport gives it (IPv6 adds two more
+    fields); None for any other kind (a Unix socket's)."""
+    if isinstance(address, tuple) and len(address) >= 2:
+        return (str(address[0]), int(address[1]))
+    return None
+
+
 class _Guarded(HttpToolsProtocol):
     """uvicorn's httptools protocol, with the request deadline of a :class:`ConnectionGuard`
     and the document sockets' upgrades handed to their own layer."""
@@ -166,7 +177,20 @@ class _Guarded(HttpToolsProtocol):
         self.guard.track(self.connections)
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-        super().connection_made(transport)
+        # uvicorn's own, but with the addresses read from the transport's "peername" and
+        # "sockname": uvicorn reads them through its "socket", which uvloop makes on first
+        # use and keeps, with both address tuples, as long as the connection lives (a
+        # third of a KiB for each document socket, which outlives this protocol).
+        self.connections.add(self)
+        self.transport = transport
+        self.flow = FlowControl(transport)
+        sockname = transport.get_extra_info("sockname")
+        self.server = (sockname, None) if isinstance(sockname, str) else _tcp(sockname)
+        self.client = _tcp(transport.get_extra_info("peername"))
+        self.scheme = "https" if is_ssl(transport) else "http"
+        if self.logger.level <= TRACE_LOG_LEVEL:
+            prefix = f"{self.client[0]}:{self.client[1]} - " if self.client else ""
+            self.logger.log(TRACE_LOG_LEVEL, "%sHTTP connection made", prefix)
         self.guard.arm(self)
 
     def connection_lost(self, exc: Exception | None) -> None:

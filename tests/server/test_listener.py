@@ -1,10 +1,20 @@
-"""The connection cap a node derives from its open-file limit."""
+"""The connection cap a node derives from its open-file limit, and the listener's protocol."""
 
 from __future__ import annotations
 
+import asyncio
 import resource
+from typing import Any
 
-from server.listener import RESERVED_DESCRIPTORS, connection_cap
+import uvicorn
+from uvicorn.server import ServerState
+
+from server.listener import (
+    RESERVED_DESCRIPTORS,
+    ConnectionGuard,
+    connection_cap,
+    guarded_protocol,
+)
 
 
 def test_a_configured_cap_is_kept():
@@ -18,3 +28,45 @@ def test_the_automatic_cap_leaves_room_for_pending_connections_and_the_node():
         assert cap == 0
     else:
         assert cap == max(64, soft - 100 - RESERVED_DESCRIPTORS)
+
+
+class _Transport(asyncio.Transport):
+    """A TCP connection over IPv6 that refuses to make its "socket" object."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.closed = False
+
+    def get_extra_info(self, name: str, default: Any = None) -> Any:
+        addresses = {"peername": ("::1", 50000, 0, 0), "sockname": ("::1", 8000, 0, 0)}
+        if name == "socket":
+            raise AssertionError("the transport's socket object was asked for")
+        return addresses.get(name, default)
+
+    def is_closing(self) -> bool:
+        return self.closed
+
+    def close(self) -> None:
+        self.closed = True
+
+
+async def _app(scope: Any, receive: Any, send: Any) -> None:  # pragma: no cover - not called
+    raise AssertionError("no request is made")
+
+
+async def test_the_protocol_reads_the_addresses_without_the_transports_socket_object():
+    # uvloop keeps that object, with the addresses it read, as long as the connection lives.
+    guard = ConnectionGuard(request_timeout=5, max_pending=10, max_connections=0)
+    protocol_class = guarded_protocol(guard)
+    config = uvicorn.Config(_app, lifespan="off")
+    protocol: Any = protocol_class(config=config, server_state=ServerState(), app_state={})  # type: ignore[call-arg]
+    transport = _Transport()
+    protocol.connection_made(transport)
+    assert (protocol.client, protocol.server, protocol.scheme) == (
+        ("::1", 50000),
+        ("::1", 8000),
+        "http",
+    )
+    assert guard.pending == 1
+    protocol.connection_lost(None)
+    assert guard.pending == 0
