@@ -23,7 +23,6 @@ from server.listener import ConnectionGuard
 __all__ = [
     "Admission",
     "Refusal",
-    "Ticket",
     "client_address",
     "send_http_refusal",
 ]
@@ -93,9 +92,9 @@ class Admission:
             return Refusal(503, "unavailable", "the server is at its connection limit; retry")
         return None
 
-    def screen(self, request: ConnectRequest, address: str) -> Refusal | Ticket:
-        """The checks before the upgrade: a refusal to send, or the socket's ticket, which
-        holds its place in the address's count until :meth:`Ticket.release`."""
+    def screen(self, request: ConnectRequest, address: str) -> Refusal | None:
+        """The checks before the upgrade: a refusal to send, or None once the socket is
+        counted for ``address`` (give its place back with :meth:`release`)."""
         refusal = self.full()
         if refusal is not None:
             return refusal
@@ -110,38 +109,24 @@ class Admission:
             return Refusal(
                 429, "too_many_connections", f"at most {limit} sockets per address; close some"
             )
-        return Ticket(self, address)
-
-
-class Ticket:
-    """One admitted socket's place in the counts of its address and, once known, account."""
-
-    __slots__ = ("_account", "_address", "_admission")
-
-    def __init__(self, admission: Admission, address: str) -> None:
-        self._admission = admission
-        self._address: str | None = address
-        self._account: str | None = None
-
-    def join_account(self, user_id: str | None) -> str | None:
-        """Count the socket for its account (None: a guest, not counted); None if within the
-        cap, else the reason to close it with."""
-        if user_id is None:
-            return None
-        accounts = self._admission.accounts
-        if not accounts.acquire(user_id):
-            return f"too many connections for this account: at most {accounts.limit}"
-        self._account = user_id
         return None
 
-    def release(self) -> None:
-        """The socket closed: give back its places (once)."""
-        if self._address is not None:
-            self._admission.addresses.release(self._address)
-            self._address = None
-        if self._account is not None:
-            self._admission.accounts.release(self._account)
-            self._account = None
+    def join_account(self, user_id: str | None) -> str | None:
+        """Count an admitted socket for its account (None: a guest, not counted); None if
+        within the cap (give its place back with :meth:`release`), else the reason to close
+        it with."""
+        if user_id is None:
+            return None
+        if not self.accounts.acquire(user_id):
+            return f"too many connections for this account: at most {self.accounts.limit}"
+        return None
+
+    def release(self, address: str, account: str | None) -> None:
+        """A socket that :meth:`screen` admitted closed: give back its place in the counts of
+        its address and, if :meth:`join_account` counted it, of its account. Call once."""
+        self.addresses.release(address)
+        if account is not None:
+            self.accounts.release(account)
 
 
 async def send_http_refusal(send: Send, refusal: Refusal) -> None:

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from crdt import DocumentNotFound, DocumentTooLarge, ProtocolError, decode
-from server.admission import Admission, Ticket
+from server.admission import Admission
 from server.auth import Authenticator, ConnectRequest
 from server.channel import CloseCode
 from server.config import Settings
@@ -78,10 +78,13 @@ class Session:
     Args:
         hub: the node.
         socket: the socket, open; the session is its receiver from now on.
-        ticket: the socket's place in the admission counts, released when it ends.
+        address: the client address :meth:`Admission.screen` counted the socket for; its
+            place is given back when the socket ends.
     """
 
     __slots__ = (
+        "_account",
+        "_address",
         "_connection",
         "_ended",
         "_hub",
@@ -90,14 +93,15 @@ class Session:
         "_room",
         "_socket",
         "_task",
-        "_ticket",
         "_waiting_bytes",
     )
 
-    def __init__(self, hub: Hub, socket: DocumentSocket, ticket: Ticket) -> None:
+    def __init__(self, hub: Hub, socket: DocumentSocket, address: str) -> None:
         self._hub = hub
         self._socket = socket
-        self._ticket = ticket
+        self._address = address
+        self._account: str | None = None
+        """The account the socket is counted for, once authenticated (None: a guest)."""
         self._connection: Connection | None = None
         self._room: Room | None = None
         self._inbox: deque[bytes] | None = None
@@ -139,7 +143,7 @@ class Session:
         if self._task is None:
             self._leave()
         self._hub.metrics.connections.dec()
-        self._ticket.release()
+        self._hub.admission.release(self._address, self._account)
 
     # -- the tasks -----------------------------------------------------------------------------
 
@@ -200,10 +204,11 @@ class Session:
             return
         if self._ended:
             return
-        too_many = self._ticket.join_account(principal.user_id)
+        too_many = hub.admission.join_account(principal.user_id)
         if too_many is not None:
             socket.close(CloseCode.LIMITED, too_many)
             return
+        self._account = principal.user_id
         connection = Connection(
             socket,
             principal,

@@ -92,22 +92,23 @@ class Sockets:
             return
         hub = self.hub
         if hub is None:
-            refusal = Refusal(503, "unavailable", "the server is starting or stopping; retry")
-            socket.refuse(refusal.status, refusal.headers(), refusal.body())
+            stopped = Refusal(503, "unavailable", "the server is starting or stopping; retry")
+            socket.refuse(stopped.status, stopped.headers(), stopped.body())
             return
         handshake = _websocket_scope(scope, target)
         if self._forwarded is not None:
             handshake = self._forwarded(handshake)
         connect = _connect_request(handshake)
-        ticket = hub.admission.screen(connect, client_address(handshake))
-        if isinstance(ticket, Refusal):
-            socket.refuse(ticket.status, ticket.headers(), ticket.body())
+        address = client_address(handshake)
+        refusal = hub.admission.screen(connect, address)
+        if refusal is not None:
+            socket.refuse(refusal.status, refusal.headers(), refusal.body())
             return
         socket.respond(response)
         if self._keepalive is None:
             self._keepalive = Keepalive(connections, self._ping_interval)
             self._keepalive.start()
-        Session(hub, socket, ticket).start(connect)
+        Session(hub, socket, address).start(connect)
 
     def stop(self) -> None:
         """The app stops: no more sockets, no more pings."""
