@@ -66,6 +66,11 @@ class RateSettings:
     max_message_bytes: int
     """A single message of this size must always fit in a full byte bucket."""
 
+    @property
+    def limited(self) -> bool:
+        """Whether either rate is on (with both off, every message is within them)."""
+        return self.messages_per_second > 0 or self.bytes_per_second > 0
+
 
 class MessageRate:
     """The message and byte buckets of one socket, as one small object (a node holds one per

@@ -282,10 +282,7 @@ class Session:
                     drain=False,
                 )
                 return None
-            now = time.monotonic()
-            if self._rate is None:
-                self._rate = MessageRate(hub.admission.rates, now)
-            flooding = self._rate.admit(len(data), now)
+            flooding = self._flooding(len(data))
             if flooding is not None:
                 connection.close(CloseCode.LIMITED, f"{flooding}; slow down", drain=False)
                 return None
@@ -318,3 +315,15 @@ class Session:
             connection.close(
                 CloseCode.INTERNAL, "the server could not check the document's size; reconnect"
             )
+
+    def _flooding(self, size: int) -> str | None:
+        """Count a message of ``size`` bytes against the socket's rates: None if within
+        them, else why not. With both rates off the socket keeps no rate at all."""
+        rates = self._hub.admission.rates
+        if not rates.limited:
+            return None
+        now = time.monotonic()
+        rate = self._rate
+        if rate is None:
+            rate = self._rate = MessageRate(rates, now)
+        return rate.admit(size, now)

@@ -63,6 +63,8 @@ def test_a_big_message_on_a_quiet_socket_always_fits():
 def test_zero_turns_the_rates_off():
     rate = MessageRate(RateSettings(0, 0, 10), now=0.0)
     assert all(rate.admit(10**9, 0.0) is None for _ in range(10_000))
+    assert not RateSettings(0, 0, 10).limited
+    assert RateSettings(1, 0, 10).limited and RateSettings(0, 1, 10).limited
 
 
 def test_a_counter_caps_each_key_and_gives_back_places():
