@@ -6,7 +6,7 @@ import string
 from typing import Any
 
 from hypothesis import strategies as st
-from pycrdt import Array, Doc, Map, Text
+from pycrdt import Array, Doc, Map, Text, XmlElement, XmlFragment, XmlText
 
 from crdt.awareness import AwarenessEntry, encode_awareness
 from crdt.protocol import (
@@ -21,6 +21,7 @@ from crdt.protocol import (
     SyncUpdate,
     encode,
 )
+from crdt.state_vector import decode_state_vector
 
 _ASCII = string.ascii_letters + string.digits + " "
 
@@ -134,3 +135,184 @@ hostile_state_vectors = st.binary(max_size=32) | mutated(state_vectors())
 hostile_awareness = st.binary(max_size=64) | mutated(
     st.lists(awareness_entries, max_size=3).map(encode_awareness)
 )
+
+
+# --- Yjs v1 updates written byte by byte: every struct and content kind, in any order -------
+
+_CLIENT_POOL = (1, 2, 300, 2**31 + 7, 2**53 - 1)
+
+
+def _var_uint(value: int) -> bytes:
+    out = bytearray()
+    while value > 0x7F:
+        out.append(0x80 | value & 0x7F)
+        value >>= 7
+    out.append(value)
+    return bytes(out)
+
+
+def _var_bytes(value: bytes) -> bytes:
+    return _var_uint(len(value)) + value
+
+
+def _var_string(value: str) -> bytes:
+    return _var_bytes(value.encode("utf-8"))
+
+
+_any_scalars = st.one_of(
+    st.sampled_from([b"\x7f", b"\x7e", b"\x79", b"\x78"]),  # undefined, null, false, true
+    st.integers(0, 2**40).map(lambda n: b"\x7d" + _var_uint(n)),  # signed varint, as bytes
+    st.binary(min_size=4, max_size=4).map(lambda b: b"\x7c" + b),  # float32
+    st.binary(min_size=8, max_size=8).map(lambda b: b"\x7b" + b),  # float64
+    st.binary(min_size=8, max_size=8).map(lambda b: b"\x7a" + b),  # bigint
+    st.text(max_size=6).map(lambda s: b"\x77" + _var_string(s)),
+    st.binary(max_size=6).map(lambda b: b"\x74" + _var_bytes(b)),
+)
+lib0_any = st.recursive(
+    _any_scalars,
+    lambda inner: (
+        st.lists(inner, max_size=3).map(lambda xs: b"\x75" + _var_uint(len(xs)) + b"".join(xs))
+        | st.lists(st.tuples(st.text(max_size=4), inner), max_size=3).map(
+            lambda kv: b"\x76" + _var_uint(len(kv)) + b"".join(_var_string(k) + v for k, v in kv)
+        )
+    ),
+    max_leaves=8,
+)
+"""One lib0 ``Any`` value, encoded."""
+
+# Small clocks mostly, so that clients' groups meet, tie and overlap, and states cover them.
+_clocks = st.integers(0, 12) | st.integers(0, 400)
+_ids = st.tuples(st.sampled_from(_CLIENT_POOL), _clocks)
+
+
+@st.composite
+def _content(draw: st.DrawFn, kind: int) -> bytes:
+    if kind == 1:  # deleted
+        return _var_uint(draw(st.integers(0, 4) | st.integers(0, 300)))
+    if kind == 2:  # JSON strings
+        items = draw(st.lists(st.text(max_size=4), max_size=3))
+        return _var_uint(len(items)) + b"".join(_var_string(item) for item in items)
+    if kind in (3, 5):  # binary, embed
+        return _var_bytes(draw(st.binary(max_size=6)))
+    if kind == 4:  # string: ASCII, accents, and characters beyond the BMP
+        return _var_string(draw(st.text(st.sampled_from("ab é😀\u20ac"), max_size=6)))
+    if kind == 6:  # format
+        return _var_string(draw(st.text(max_size=4))) + _var_string(draw(st.text(max_size=4)))
+    if kind == 7:  # type, XML elements and hooks with a name
+        ref = draw(st.integers(0, 6))
+        return _var_uint(ref) + (_var_string(draw(st.text(max_size=4))) if ref in (3, 5) else b"")
+    if kind == 8:  # any
+        values = draw(st.lists(lib0_any, max_size=3))
+        return _var_uint(len(values)) + b"".join(values)
+    return _var_string(draw(st.text(max_size=4))) + draw(lib0_any)  # subdocument
+
+
+@st.composite
+def _struct(draw: st.DrawFn) -> bytes:
+    kind = draw(st.sampled_from([0, 10, 1, 2, 3, 4, 5, 6, 7, 8, 9, 4, 8]))
+    if kind in (0, 10):  # garbage collected, skip
+        return bytes([kind]) + _var_uint(draw(st.integers(0, 4) | st.integers(0, 50)))
+    origin, right = draw(st.booleans()), draw(st.booleans())
+    keyed = draw(st.booleans())
+    out = bytearray([kind | 0x80 * origin | 0x40 * right | 0x20 * keyed])
+    for present in (origin, right):
+        if present:
+            client, clock = draw(_ids)
+            out += _var_uint(client) + _var_uint(clock)
+    if not (origin or right):
+        if draw(st.booleans()):
+            out += _var_uint(1) + _var_string(draw(st.sampled_from(["text", "map", "é"])))
+        else:
+            client, clock = draw(_ids)
+            out += _var_uint(draw(st.sampled_from([0, 2]))) + _var_uint(client) + _var_uint(clock)
+        if keyed:
+            out += _var_string(draw(st.text(max_size=4)))
+    return bytes(out + draw(_content(kind)))
+
+
+@st.composite
+def written_updates(draw: st.DrawFn) -> bytes:
+    """An update with any mix of struct and content kinds, skips, clients named in several
+    groups, and unsorted delete ranges: readable, though no Yjs would write most of them."""
+    groups = draw(
+        st.lists(
+            st.tuples(_ids, st.lists(_struct(), max_size=4)),
+            max_size=4,
+        )
+    )
+    out = bytearray(_var_uint(len(groups)))
+    for (client, clock), structs in groups:
+        out += _var_uint(len(structs)) + _var_uint(client) + _var_uint(clock) + b"".join(structs)
+    deletions = draw(
+        st.lists(
+            st.tuples(st.sampled_from(_CLIENT_POOL), st.lists(_ids, max_size=3)),
+            max_size=3,
+        )
+    )
+    out += _var_uint(len(deletions))
+    for client, ranges in deletions:
+        out += _var_uint(client) + _var_uint(len(ranges))
+        out += b"".join(_var_uint(start) + _var_uint(length % 30) for start, length in ranges)
+    return bytes(out)
+
+
+written_states = st.dictionaries(st.sampled_from(_CLIENT_POOL), _clocks | st.integers(0, 500))
+"""Decoded state vectors over the clients :func:`written_updates` names."""
+
+
+@st.composite
+def collaborations(draw: st.DrawFn) -> tuple[bytes, dict[int, int]]:
+    """An update made by pycrdt from a few clients' edits of texts (formatting, embeds, wide
+    characters), maps and arrays of nested values and types, XML and subdocuments; and the
+    state vector of a document at another point of the same history: behind, ahead, apart."""
+    ids = draw(st.lists(st.integers(1, 2**32), min_size=1, max_size=3, unique=True))
+    docs: list[Doc[Any]] = [Doc(client_id=client_id) for client_id in ids]
+    states = [b"\x00"]
+    for _ in range(draw(st.integers(1, 8))):
+        doc = draw(st.sampled_from(docs))
+        _edit(draw, doc)
+        if draw(st.booleans()):
+            other = draw(st.sampled_from(docs))
+            other.apply_update(doc.get_update(other.get_state()))
+        states.append(doc.get_state())
+    source = draw(st.sampled_from(docs))
+    update = source.get_update(draw(st.sampled_from(states)))
+    state = draw(st.sampled_from([*states, *(doc.get_state() for doc in docs)]))
+    return update, decode_state_vector(state)
+
+
+def _edit(draw: st.DrawFn, doc: Doc[Any]) -> None:
+    text = doc.get("text", type=Text)  # ASCII: Python offsets are pycrdt's
+    wide = doc.get("wide", type=Text)  # appended to only: its offsets are not Python's
+    root = doc.get("map", type=Map)
+    array = doc.get("array", type=Array)
+    xml = doc.get("xml", type=XmlFragment)
+    action = draw(st.integers(0, 9))
+    if action == 0 or not len(text):
+        text.insert(draw(st.integers(0, len(text))), draw(st.text(_ASCII, min_size=1, max_size=4)))
+    elif action == 1:
+        start = draw(st.integers(0, len(text) - 1))
+        del text[start : min(len(text), start + draw(st.integers(1, 3)))]
+    elif action == 2:
+        start = draw(st.integers(0, len(text) - 1))
+        text.format(start, min(len(text), start + 2), {draw(st.sampled_from("bi")): True})
+    elif action == 3:
+        text.insert_embed(draw(st.integers(0, len(text))), {"image": draw(st.text(max_size=3))})
+    elif action == 4:
+        wide += draw(st.text(st.sampled_from("é😀€a"), min_size=1, max_size=4))
+    elif action == 5:
+        root[draw(st.sampled_from("abc"))] = draw(json_values | st.binary(max_size=4))
+    elif action == 6:
+        nested = draw(st.sampled_from([Map({"k": 1}), Array(["x", 2]), Text("in")]))
+        root[draw(st.sampled_from("abc"))] = nested
+    elif action == 7:
+        if len(array) and draw(st.booleans()):
+            del array[draw(st.integers(0, len(array) - 1))]
+        else:
+            array.append(draw(json_values))
+    elif action == 8:
+        xml.children.append(
+            XmlElement(draw(st.sampled_from(["p", "h1"])), {"class": "c"}, [XmlText("hi")])
+        )
+    else:
+        array.append(Doc())

@@ -2,15 +2,27 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import pytest
-from hypothesis import given
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from pycrdt import Doc, Map, Text
 
 from crdt import ProtocolError, decode_state_vector
-from crdt.dependencies import deletes_anything_new, inspect_update, reaches_refused
+from crdt._yupdate import GC, ID, Struct, parse_update
+from crdt.dependencies import UpdateFacts, deletes_anything_new, inspect_update, reaches_refused
+from tests.crdt.strategies import (
+    collaborations,
+    hostile_updates,
+    mutated,
+    state_vectors,
+    update_batches,
+    updates,
+    written_states,
+    written_updates,
+)
 
 
 def _doc(client_id: int) -> tuple[Doc[Text], Text]:
@@ -126,3 +138,151 @@ def test_deletions_are_new_only_when_the_document_has_not_made_them() -> None:
     assert deletes_anything_new(facts.deleted, own)
     del text[0:4]  # the document itself deleted a range covering the copy's deletion
     assert not deletes_anything_new(facts.deleted, doc.get_update(doc.get_state()))
+
+
+# --- the single-pass reader against the struct-by-struct one ------------------------------
+
+FUZZ = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+def reference_inspect(update: bytes, state: Mapping[int, int]) -> UpdateFacts:
+    """The inspection as it was first written, on :func:`crdt._yupdate.parse_update`: the
+    oracle of the properties below."""
+    try:
+        parsed = parse_update(update)
+    except ProtocolError as exc:
+        raise ProtocolError(f"invalid document update: {exc}") from exc
+    covered: dict[int, int] = {}
+    adds: dict[int, int] = {}
+    ends: dict[int, int] = {}
+    missing: str | None = None
+    for client, structs in parsed.structs.items():
+        if not structs:
+            continue
+        known = state.get(client, 0)
+        reach = known
+        for struct in structs:
+            if struct.clock > reach and missing is None:
+                missing = f"changes of client {client} from clock {reach} to {struct.clock}"
+            reach = max(reach, struct.clock + struct.length)
+        covered[client] = reach
+        last = structs[-1]
+        ends[client] = last.clock + last.length
+        if ends[client] > known:
+            adds[client] = max(known, structs[0].clock)
+    if missing is None:
+        missing = reference_missing_reference(parsed.structs.values(), state, covered)
+    if missing is None:
+        for client, ranges in parsed.deleted.items():
+            limit = covered.get(client, state.get(client, 0))
+            for start, length in ranges:
+                if length and start + length > limit:
+                    missing = f"deleted changes of client {client} up to clock {start + length}"
+                    break
+            if missing is not None:
+                break
+    return UpdateFacts(adds, ends, missing, parsed.deleted)
+
+
+def reference_missing_reference(
+    groups: Iterable[list[Struct]], state: Mapping[int, int], covered: Mapping[int, int]
+) -> str | None:
+    def known(item: ID) -> bool:
+        return item[1] < covered.get(item[0], state.get(item[0], 0))
+
+    for structs in groups:
+        for struct in structs:
+            if struct.kind == GC:
+                continue
+            for reference in (struct.origin, struct.right, struct.parent):
+                if isinstance(reference, tuple) and not known(reference):
+                    client, clock = reference
+                    return f"change {clock} of client {client}"
+    return None
+
+
+def outcome(update: bytes, state: Mapping[int, int], inspect: Any) -> object:
+    """The facts with the order of their dicts, or the error's message."""
+    try:
+        facts = inspect(update, state)
+    except ProtocolError as exc:
+        return str(exc)
+    dicts = (facts.adds, facts.ends, facts.deleted)
+    return facts.missing, [list(found.items()) for found in dicts]
+
+
+def assert_same(update: bytes, state: Mapping[int, int]) -> None:
+    assert outcome(update, state, inspect_update) == outcome(update, state, reference_inspect)
+
+
+@given(updates(), state_vectors())
+def test_inspection_equals_the_reference_on_one_clients_edits(update: bytes, vector: bytes) -> None:
+    assert_same(update, {})
+    assert_same(update, decode_state_vector(vector))
+
+
+@given(update_batches(), st.data())
+def test_inspection_equals_the_reference_on_merged_updates(
+    batch: list[bytes], data: st.DataObject
+) -> None:
+    doc: Doc[Any] = Doc()
+    for update in batch:
+        doc.apply_update(update)
+    ids = list(decode_state_vector(doc.get_state()))
+    state = data.draw(st.dictionaries(st.sampled_from(ids or [1]), st.integers(0, 40)))
+    assert_same(doc.get_update(), state)
+    assert_same(doc.get_update(doc.get_state()), state)
+
+
+@FUZZ
+@given(collaborations())
+def test_inspection_equals_the_reference_on_collaborations(
+    case: tuple[bytes, dict[int, int]],
+) -> None:
+    update, state = case
+    assert_same(update, state)
+    assert_same(update, {})
+
+
+@FUZZ
+@given(written_updates(), written_states)
+@example(b"\x01\x01\x01\x00\x04\x01\x01a\x01b\x00", {})  # one character, in root "a"
+def test_inspection_equals_the_reference_on_every_kind_of_struct(
+    update: bytes, state: dict[int, int]
+) -> None:
+    assert_same(update, state)
+
+
+# One client in two groups, the later one first in clocks: its structs are checked in clock
+# order, and the update ends where the struct with the highest clock ends.
+TWO_GROUPS = bytes.fromhex("02010105840703016101010084080205616263646500")
+
+
+def test_a_client_in_two_groups_is_read_in_clock_order() -> None:
+    facts = inspect_update(TWO_GROUPS, {})
+    assert facts == UpdateFacts({1: 0}, {1: 6}, "change 2 of client 8", {})
+    assert inspect_update(TWO_GROUPS, {7: 4, 8: 3}).missing is None
+
+
+def test_every_kind_of_value_is_skipped() -> None:
+    values = (
+        "7f7e7978"  # undefined, null, false, true
+        "7d8001"  # an integer of two bytes
+        "7c00000000"  # float32
+        "7b0000000000000000"  # float64
+        "7a0000000000000000"  # bigint
+        "77026869"  # "hi"
+        "7401ff"  # one byte
+        "7601016b75027e7d05"  # {"k": [null, 5]}
+    )
+    # Eleven values in root "m", then a character after the last of them.
+    update = bytes.fromhex("010201000801016d0b" + values + "84010a017a00")
+    assert inspect_update(update, {}) == UpdateFacts({1: 0}, {1: 12}, None, {})
+    with pytest.raises(ProtocolError, match="update truncated"):
+        inspect_update(update[:-1], {})
+
+
+@FUZZ
+@given(hostile_updates | mutated(written_updates()) | mutated(collaborations().map(lambda c: c[0])))
+def test_hostile_bytes_fail_alike(data: bytes) -> None:
+    assert_same(data, {})
