@@ -25,12 +25,15 @@ __all__ = [
     "SKIP",
     "STRING",
     "TYPE",
+    "XML_NAMED_REFS",
     "Struct",
     "TypeKey",
     "Update",
     "parents",
     "parse_update",
     "root_kinds",
+    "skip_any",
+    "uint_tail",
 ]
 
 ID = tuple[int, int]
@@ -41,8 +44,119 @@ TypeKey = str | ID
 
 GC, SKIP = 0, 10
 DELETED, JSON, BINARY, STRING, EMBED, FORMAT, TYPE, ANY, DOC = range(1, 10)
-_XML_NAMED_REFS = (3, 5)  # Y.XmlElement, Y.XmlHook carry a node name
+XML_NAMED_REFS = (3, 5)  # Y.XmlElement, Y.XmlHook carry a node name
 _MAX_DEPTH = 64
+
+
+_MEMO_SIZE = 1024
+_memo: dict[bytes, int] = {}
+"""5-byte varuints by their bytes. Yjs client ids are random 32-bit numbers, so nearly every
+one is 5 bytes long, and an update names its client at least once and the clients it builds
+on once per origin; read a byte at a time in Python one takes longer than the rest of a
+keystroke's struct. A room sees few distinct clients, and the memo is bounded: it is emptied
+when full. No 5-byte key is a prefix of another varuint, so a hit is exact."""
+
+
+def uint_tail(data: bytes, pos: int, first: int) -> tuple[int, int]:
+    """Finish reading a varuint whose first byte, ``first`` (0x80 or more), is already read.
+
+    Args:
+        data: the bytes being read.
+        pos: where the varuint's second byte is.
+        first: the varuint's first byte.
+
+    Returns:
+        The number and the position just past it.
+
+    Raises:
+        ProtocolError: the bytes end inside the number, or it runs past 9 bytes.
+    """
+    try:
+        byte = data[pos]
+        if byte < 0x80:
+            return (first & 0x7F) | byte << 7, pos + 1
+        key = data[pos - 1 : pos + 4]
+        value = _memo.get(key)
+        if value is not None:
+            return value, pos + 4
+        value, shift = first & 0x7F, 7
+        while True:
+            byte = data[pos]
+            pos += 1
+            value |= (byte & 0x7F) << shift
+            if byte < 0x80:
+                break
+            shift += 7
+            if shift > 56:
+                raise ProtocolError("number too large")
+    except IndexError:  # indexing past the end is the bounds check: the common case pays none
+        raise ProtocolError("update truncated") from None
+    if shift == 28:
+        if len(_memo) >= _MEMO_SIZE:
+            _memo.clear()
+        _memo[key] = value
+    return value, pos
+
+
+def skip_any(data: bytes, pos: int, depth: int = 0) -> int:
+    """Skip one lib0 ``Any`` value.
+
+    Args:
+        data: the bytes being read.
+        pos: where the value's tag is.
+        depth: how many arrays and objects hold this value.
+
+    Returns:
+        The position just past the value.
+
+    Raises:
+        ProtocolError: the value is truncated, has an unknown tag, a varuint past 9 bytes,
+            or more than 64 levels of nesting.
+    """
+    if depth > _MAX_DEPTH:
+        raise ProtocolError("value nested too deeply")
+    try:
+        tag = data[pos]
+        pos += 1
+        if tag in (127, 126, 121, 120):
+            return pos
+        if tag == 125:
+            while data[pos] >= 0x80:
+                pos += 1
+            return pos + 1
+        if tag == 124:
+            size = 4
+        elif tag in (123, 122):
+            size = 8
+        elif tag in (119, 116):
+            size = data[pos]
+            pos += 1
+            if size > 0x7F:
+                size, pos = uint_tail(data, pos, size)
+        elif tag in (118, 117):
+            count = data[pos]
+            pos += 1
+            if count > 0x7F:
+                count, pos = uint_tail(data, pos, count)
+            for _ in range(count):
+                if tag == 118:
+                    size = data[pos]
+                    pos += 1
+                    if size > 0x7F:
+                        size, pos = uint_tail(data, pos, size)
+                    pos += size
+                    if pos > len(data):
+                        raise ProtocolError("update truncated")
+                pos = skip_any(data, pos, depth + 1)
+            return pos
+        else:
+            raise ProtocolError(f"unknown value tag {tag}")
+    except IndexError:
+        raise ProtocolError("update truncated") from None
+    pos += size
+    if pos > len(data):
+        raise ProtocolError("update truncated")
+    return pos
 
 
 class Cursor:
@@ -59,15 +173,11 @@ class Cursor:
         return self.data[self.pos - 1]
 
     def uint(self) -> int:
-        value, shift = 0, 0
-        while True:
-            byte = self.byte()
-            value |= (byte & 0x7F) << shift
-            if byte < 0x80:
-                return value
-            shift += 7
-            if shift > 56:
-                raise ProtocolError("number too large")
+        byte = self.byte()
+        if byte < 0x80:
+            return byte
+        value, self.pos = uint_tail(self.data, self.pos, byte)
+        return value
 
     def skip(self, length: int) -> None:
         if length > len(self.data) - self.pos:
@@ -83,31 +193,9 @@ class Cursor:
         except UnicodeDecodeError as exc:
             raise ProtocolError("string is not valid UTF-8") from exc
 
-    def skip_any(self, depth: int = 0) -> None:
+    def skip_any(self) -> None:
         """Skip one lib0 ``Any`` value."""
-        if depth > _MAX_DEPTH:
-            raise ProtocolError("value nested too deeply")
-        tag = self.byte()
-        if tag in (127, 126, 121, 120):
-            return
-        if tag == 125:
-            while self.byte() >= 0x80:
-                pass
-        elif tag == 124:
-            self.skip(4)
-        elif tag in (123, 122):
-            self.skip(8)
-        elif tag in (119, 116):
-            self.skip(self.uint())
-        elif tag == 118:
-            for _ in range(self.uint()):
-                self.skip(self.uint())
-                self.skip_any(depth + 1)
-        elif tag == 117:
-            for _ in range(self.uint()):
-                self.skip_any(depth + 1)
-        else:
-            raise ProtocolError(f"unknown value tag {tag}")
+        self.pos = skip_any(self.data, self.pos)
 
 
 @dataclass(slots=True)
@@ -148,7 +236,7 @@ def read_content(cursor: Cursor, struct: Struct) -> None:
         struct.length = 1
     elif kind == TYPE:
         struct.type_ref = cursor.uint()
-        if struct.type_ref in _XML_NAMED_REFS:
+        if struct.type_ref in XML_NAMED_REFS:
             cursor.skip(cursor.uint())
         struct.length = 1
     elif kind == ANY:
