@@ -10,24 +10,29 @@ integrate").
 
 :func:`inspect_update` answers, for an update and a document's state vector: which clients'
 clocks the update reaches (its end per client), from which clock on it adds to each client,
-and the first dependency it lacks, if any. It reads the update struct by struct
-(:mod:`crdt._yupdate`); no document is touched.
+and the first dependency it lacks, if any. It reads the update's bytes once
+(:mod:`crdt._yinspect`); no document is touched.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 
-from crdt._yupdate import GC, ID, Struct, parse_update
+from crdt._yinspect import Run, outline_update
+from crdt._yupdate import parse_update
 from crdt.errors import ProtocolError
 
 __all__ = ["UpdateFacts", "deletes_anything_new", "inspect_update", "reaches_refused"]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class UpdateFacts:
-    """What :func:`inspect_update` found."""
+    """What :func:`inspect_update` found; read-only by contract.
+
+    Not a frozen dataclass: that ``__init__`` sets each field through ``object.__setattr__``,
+    0.45 µs of the 2 µs a keystroke's inspection takes (0.1 µs this way).
+    """
 
     adds: dict[int, int]
     """Per client whose structs reach past the document's state: the lowest clock the update
@@ -54,31 +59,36 @@ def inspect_update(update: bytes, state: Mapping[int, int]) -> UpdateFacts:
         ProtocolError: the bytes are not a readable update.
     """
     try:
-        parsed = parse_update(update)
+        runs, refs, deleted = outline_update(update)
     except ProtocolError as exc:
         raise ProtocolError(f"invalid document update: {exc}") from exc
     covered: dict[int, int] = {}
     adds: dict[int, int] = {}
     ends: dict[int, int] = {}
     missing: str | None = None
-    for client, structs in parsed.structs.items():
-        if not structs:
-            continue
-        known = state.get(client, 0)
-        reach = known
-        for struct in structs:
-            if struct.clock > reach and missing is None:
-                missing = f"changes of client {client} from clock {reach} to {struct.clock}"
-            reach = max(reach, struct.clock + struct.length)
-        covered[client] = reach
-        last = structs[-1]
-        ends[client] = last.clock + last.length
-        if ends[client] > known:
-            adds[client] = max(known, structs[0].clock)
+    if len(runs) == 1 or len({run[0] for run in runs}) == len(runs):
+        # One run per client (what Yjs and Yrs write): its clocks are contiguous, and the
+        # update lists its references in the order they are checked.
+        for client, start, end, last, _ in runs:
+            if last < 0:
+                continue
+            known = state.get(client, 0)
+            if start > known and missing is None:
+                missing = f"changes of client {client} from clock {known} to {start}"
+            covered[client] = end if end > known else known
+            ends[client] = end
+            if end > known:
+                adds[client] = start if start > known else known
+    else:
+        missing, refs = _merge_runs(runs, refs, state, covered, adds, ends)
     if missing is None:
-        missing = _first_missing_reference(parsed.structs.values(), state, covered)
+        for at in range(1, len(refs), 3):
+            client, clock = refs[at], refs[at + 1]
+            if clock >= covered.get(client, state.get(client, 0)):
+                missing = f"change {clock} of client {client}"
+                break
     if missing is None:
-        for client, ranges in parsed.deleted.items():
+        for client, ranges in deleted.items():
             limit = covered.get(client, state.get(client, 0))
             for start, length in ranges:
                 if length and start + length > limit:
@@ -86,24 +96,53 @@ def inspect_update(update: bytes, state: Mapping[int, int]) -> UpdateFacts:
                     break
             if missing is not None:
                 break
-    return UpdateFacts(adds, ends, missing, parsed.deleted)
+    return UpdateFacts(adds, ends, missing, deleted)
 
 
-def _first_missing_reference(
-    groups: Iterable[list[Struct]], state: Mapping[int, int], covered: Mapping[int, int]
-) -> str | None:
-    def known(item: ID) -> bool:
-        return item[1] < covered.get(item[0], state.get(item[0], 0))
+def _merge_runs(
+    runs: list[Run],
+    refs: list[int],
+    state: Mapping[int, int],
+    covered: dict[int, int],
+    adds: dict[int, int],
+    ends: dict[int, int],
+) -> tuple[str | None, list[int]]:
+    """The facts of an update that gives some client in several runs (split by skips, or in
+    several groups), as if each client's structs were sorted by clock.
 
-    for structs in groups:
-        for struct in structs:
-            if struct.kind == GC:
-                continue
-            for reference in (struct.origin, struct.right, struct.parent):
-                if isinstance(reference, tuple) and not known(reference):
-                    client, clock = reference
-                    return f"change {clock} of client {client}"
-    return None
+    Fills ``covered``, ``adds`` and ``ends``.
+
+    Returns:
+        The first gap in a client's clocks, if any, and the references in the order they are
+        checked: client by client in the order the update first names them, by clock of the
+        referring struct.
+    """
+    by_client: dict[int, list[tuple[Run, int]]] = {}
+    begin = 0
+    for run in runs:
+        by_client.setdefault(run[0], []).append((run, begin))
+        begin = run[4]
+    missing: str | None = None
+    ordered: list[int] = []
+    for client, group in by_client.items():
+        filled = [run for run, _ in group if run[3] >= 0]
+        if not filled:
+            continue
+        known = state.get(client, 0)
+        reach = known
+        # Inside a run no struct starts past the reach: only where runs start can a gap be.
+        for _, start, end, _, _ in sorted(filled, key=lambda run: run[1]):
+            if start > reach and missing is None:
+                missing = f"changes of client {client} from clock {reach} to {start}"
+            reach = max(reach, end)
+        covered[client] = reach
+        ends[client] = max(reversed(filled), key=lambda run: run[3])[2]
+        if ends[client] > known:
+            adds[client] = max(known, min(run[1] for run in filled))
+        triples = [(refs[at], at) for run, begin in group for at in range(begin, run[4], 3)]
+        for _, at in sorted(triples):
+            ordered += refs[at : at + 3]
+    return missing, ordered
 
 
 def reaches_refused(ends: Mapping[int, int], refused: Mapping[int, int]) -> bool:
