@@ -25,6 +25,7 @@ from crdt._yupdate import (
     TYPE,
     XML_NAMED_REFS,
     skip_any,
+    skip_bytes,
     uint_tail,
 )
 from crdt.errors import ProtocolError
@@ -238,32 +239,20 @@ def _other_content(data: bytes, pos: int, kind: int) -> tuple[int, int]:
                 pos = skip_any(data, pos)
         elif kind == JSON:
             for _ in range(length):
-                pos = _skip_bytes(data, pos)
+                pos = skip_bytes(data, pos)
     elif kind == TYPE:
         ref = data[pos]
         pos += 1
         if ref > 0x7F:
             ref, pos = uint_tail(data, pos, ref)
         if ref in XML_NAMED_REFS:
-            pos = _skip_bytes(data, pos)
+            pos = skip_bytes(data, pos)
     elif kind == BINARY or kind == EMBED:
-        pos = _skip_bytes(data, pos)
+        pos = skip_bytes(data, pos)
     elif kind == FORMAT:
-        pos = _skip_bytes(data, _skip_bytes(data, pos))
+        pos = skip_bytes(data, skip_bytes(data, pos))
     elif kind == DOC:
-        pos = skip_any(data, _skip_bytes(data, pos))
+        pos = skip_any(data, skip_bytes(data, pos))
     else:
         raise ProtocolError(f"unsupported content kind {kind}")
     return length, pos
-
-
-def _skip_bytes(data: bytes, pos: int) -> int:
-    """Skip a length-prefixed byte string."""
-    length = data[pos]
-    pos += 1
-    if length > 0x7F:
-        length, pos = uint_tail(data, pos, length)
-    pos += length
-    if pos > len(data):
-        raise ProtocolError("update truncated")
-    return pos

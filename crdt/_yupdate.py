@@ -33,6 +33,7 @@ __all__ = [
     "parse_update",
     "root_kinds",
     "skip_any",
+    "skip_bytes",
     "uint_tail",
 ]
 
@@ -140,13 +141,7 @@ def skip_any(data: bytes, pos: int, depth: int = 0) -> int:
                 count, pos = uint_tail(data, pos, count)
             for _ in range(count):
                 if tag == 118:
-                    size = data[pos]
-                    pos += 1
-                    if size > 0x7F:
-                        size, pos = uint_tail(data, pos, size)
-                    pos += size
-                    if pos > len(data):
-                        raise ProtocolError("update truncated")
+                    pos = skip_bytes(data, pos)  # the key
                 pos = skip_any(data, pos, depth + 1)
             return pos
         else:
@@ -154,6 +149,25 @@ def skip_any(data: bytes, pos: int, depth: int = 0) -> int:
     except IndexError:
         raise ProtocolError("update truncated") from None
     pos += size
+    if pos > len(data):
+        raise ProtocolError("update truncated")
+    return pos
+
+
+def skip_bytes(data: bytes, pos: int) -> int:
+    """Skip a length-prefixed byte string; the position just past it.
+
+    Raises:
+        ProtocolError: the bytes end inside it, or its length is a varuint past 9 bytes.
+    """
+    try:
+        length = data[pos]
+    except IndexError:
+        raise ProtocolError("update truncated") from None
+    pos += 1
+    if length > 0x7F:
+        length, pos = uint_tail(data, pos, length)
+    pos += length
     if pos > len(data):
         raise ProtocolError("update truncated")
     return pos
