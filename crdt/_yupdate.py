@@ -155,15 +155,9 @@ def skip_any(data: bytes, pos: int, depth: int = 0) -> int:
 
 
 def skip_bytes(data: bytes, pos: int) -> int:
-    """Skip a length-prefixed byte string; the position just past it.
-
-    Raises:
-        ProtocolError: the bytes end inside it, or its length is a varuint past 9 bytes.
-    """
-    try:
-        length = data[pos]
-    except IndexError:
-        raise ProtocolError("update truncated") from None
+    """Skip a length-prefixed byte string; the position just past it. Call it where an
+    IndexError (no length byte) is taken as "update truncated", as for the varuints."""
+    length = data[pos]
     pos += 1
     if length > 0x7F:
         length, pos = uint_tail(data, pos, length)
