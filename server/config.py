@@ -87,7 +87,8 @@ class Settings:
     WebSocket handshake. Slower ones are answered 408 and closed."""
     max_pending_connections: int = 1000
     """Connections still sending their request, at most; a new one beyond it makes room by
-    closing the oldest (503)."""
+    closing the oldest that has had a second to send it (503), or any once the node is at
+    its connection cap (:class:`server.listener.ConnectionGuard`)."""
     max_connections: int = 0
     """Open connections (HTTP and WebSocket) beyond which new sockets and HTTP calls are
     answered 503, ``/healthz`` excepted. 0: the process's open-file limit, less room for

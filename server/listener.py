@@ -8,7 +8,11 @@ timer when a connection opens or starts a request and disarms it once the reques
 complete (for a WebSocket: once the handshake is in); a connection still pending at the
 deadline is answered 408 and closed. Pending connections are also capped: a new one beyond
 the cap closes the oldest (503), so a flood of idle connections cannot keep out the probes
-and clients that send their request at once.
+and clients that send their request at once. Only a connection that has had
+:data:`PENDING_GRACE` to send its request is closed for a newcomer, though: when thousands
+of clients reconnect at once after a restart, the loop accepts them all before it reads
+the first request, and the oldest of them are not idle, only not read yet. While the node
+is below its connection cap such a burst is let in whole.
 
 The guard plugs into uvicorn's httptools protocol (:func:`guarded_protocol`); the app asks
 it whether the node is :meth:`ConnectionGuard.full` to refuse new work with 503 while
@@ -82,19 +86,34 @@ _CROWDED = _response(
 )
 
 
+PENDING_GRACE = 1.0
+"""Seconds a pending connection is never closed to make room for a newer one (unless the
+node is at its connection cap): time for a client to send its request once accepted."""
+
+
 class ConnectionGuard:
     """Deadlines and a cap for connections that have not sent a complete request yet.
 
     Args:
         request_timeout: seconds a connection may stay pending.
-        max_pending: pending connections at most; a new one beyond it closes the oldest.
+        max_pending: pending connections at most; a new one beyond it closes the oldest
+            that has been pending for ``grace`` seconds or more (any, once :meth:`full`).
         max_connections: open connections beyond which :meth:`full` says so (0: never).
+        grace: see :data:`PENDING_GRACE`.
     """
 
-    def __init__(self, *, request_timeout: float, max_pending: int, max_connections: int) -> None:
+    def __init__(
+        self,
+        *,
+        request_timeout: float,
+        max_pending: int,
+        max_connections: int,
+        grace: float = PENDING_GRACE,
+    ) -> None:
         self.request_timeout = request_timeout
         self.max_pending = max_pending
         self.max_connections = max_connections
+        self.grace = grace
         self._pending: dict[_Guarded, asyncio.TimerHandle] = {}
         """Insertion-ordered: the first is the oldest."""
         self._open: set[Any] | None = None
@@ -120,11 +139,15 @@ class ConnectionGuard:
         from the first byte, not the last)."""
         if protocol in self._pending:
             return
+        loop = asyncio.get_running_loop()
+        # A pending connection's timer is due request_timeout after it was armed.
+        armed_before = loop.time() + self.request_timeout - self.grace
         while len(self._pending) >= self.max_pending:
-            oldest = next(iter(self._pending))
+            oldest, timer = next(iter(self._pending.items()))
+            if timer.when() > armed_before and not self.full():
+                break  # a burst of new connections, not yet read: let it in
             self.disarm(oldest)
             oldest.refuse(_CROWDED)
-        loop = asyncio.get_running_loop()
         self._pending[protocol] = loop.call_later(self.request_timeout, self._expire, protocol)
 
     def disarm(self, protocol: _Guarded) -> None:

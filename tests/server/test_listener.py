@@ -70,3 +70,61 @@ async def test_the_protocol_reads_the_addresses_without_the_transports_socket_ob
     assert guard.pending == 1
     protocol.connection_lost(None)
     assert guard.pending == 0
+
+
+class _Pending:
+    """A connection that has not sent its request: it only records how it was answered."""
+
+    def __init__(self) -> None:
+        self.answers: list[bytes] = []
+
+    def refuse(self, response: bytes) -> None:
+        self.answers.append(response)
+
+
+def _arm_all(guard: ConnectionGuard, count: int, open_connections: set[Any]) -> list[_Pending]:
+    connections = [_Pending() for _ in range(count)]
+    for connection in connections:
+        open_connections.add(connection)
+        guard.arm(connection)  # type: ignore[arg-type]
+    return connections
+
+
+def _refused(connections: list[_Pending]) -> list[bool]:
+    return [any(a.startswith(b"HTTP/1.1 503") for a in c.answers) for c in connections]
+
+
+async def test_a_burst_beyond_the_pending_cap_is_let_in_while_the_node_has_room():
+    """Thousands reconnecting after a restart are accepted before any request is read."""
+    guard = ConnectionGuard(request_timeout=30, max_pending=3, max_connections=100, grace=60)
+    open_connections: set[Any] = set()
+    guard.track(open_connections)
+    burst = _arm_all(guard, 8, open_connections)
+    assert _refused(burst) == [False] * 8
+    assert guard.pending == 8
+    for connection in burst:
+        guard.disarm(connection)  # type: ignore[arg-type]
+
+
+async def test_connections_pending_past_the_grace_make_room_for_new_ones():
+    guard = ConnectionGuard(request_timeout=30, max_pending=3, max_connections=100, grace=0)
+    open_connections: set[Any] = set()
+    guard.track(open_connections)
+    connections = _arm_all(guard, 5, open_connections)
+    assert _refused(connections) == [True, True, False, False, False]
+    assert guard.pending == 3
+    for connection in connections:
+        guard.disarm(connection)  # type: ignore[arg-type]
+
+
+async def test_at_the_connection_cap_even_young_pending_connections_make_room():
+    guard = ConnectionGuard(request_timeout=30, max_pending=3, max_connections=4, grace=60)
+    open_connections: set[Any] = set()
+    guard.track(open_connections)
+    connections = _arm_all(guard, 6, open_connections)
+    # Within the cap (4 open) the burst is let in; past it, the oldest go, down to the
+    # pending cap (those refused count as open until their connections are gone).
+    assert _refused(connections) == [True, True, True, False, False, False]
+    assert guard.pending == 3
+    for connection in connections:
+        guard.disarm(connection)  # type: ignore[arg-type]
