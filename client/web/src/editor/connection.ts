@@ -12,6 +12,11 @@ import { SavedTracker } from './saved'
 const SYNC = 0
 const SAVED = 100
 const EVENT = 101
+/** The server's "slow down" (too many messages, a reader too far behind, too many sockets for
+ * one account): a 44xx, after which the provider stops, but a new connection resyncs. */
+const LIMITED = 4429
+const FIRST_RETRY_MS = 1000
+const LAST_RETRY_MS = 30000
 
 export type SaveState = 'connecting' | 'offline' | 'saving' | 'saved'
 export type ServerEvent = { type: string } & Record<string, unknown>
@@ -26,7 +31,7 @@ export interface Callbacks {
   kept(kept: boolean): void
   /** A server event (type 101) arrived, e.g. ``access`` after a role change. */
   event(event: ServerEvent): void
-  /** The server closed for good (44xx): not signed in, no access, no document... */
+  /** The server closed for good (44xx but 4429): not signed in, no access, no document... */
   closed(code: number, reason: string): void
 }
 
@@ -48,6 +53,9 @@ export class DocumentConnection {
   private scheduled = false
   private last: SaveState | null = null
   private lastKept: boolean | null = null
+  /** After a 4429: the pause before the next connection, doubled while they keep failing. */
+  private retryMs = FIRST_RETRY_MS
+  private retryTimer: ReturnType<typeof setTimeout> | null = null
 
   /** ``userId``: whose copy this is (null for a guest); each person has their own. */
   constructor(
@@ -96,7 +104,13 @@ export class DocumentConnection {
       this.everConnected = true
       this.schedule()
     })
-    this.provider.on('closed', ({ code, reason }) => this.callbacks.closed(code, reason))
+    this.provider.on('closed', ({ code, reason }) => {
+      if (code === LIMITED) this.retryLater()
+      else this.callbacks.closed(code, reason)
+    })
+    this.provider.on('sync', (synced: boolean) => {
+      if (synced) this.retryMs = FIRST_RETRY_MS
+    })
     // The browser knows before the socket does that the network is gone (a socket may take
     // half a minute to notice): stop at once, so the page says "offline", and start again
     // as soon as the network is back instead of waiting out the provider's back-off.
@@ -110,6 +124,20 @@ export class DocumentConnection {
   private stopListening(): void {
     window.removeEventListener('offline', this.wentOffline)
     window.removeEventListener('online', this.cameOnline)
+    if (this.retryTimer !== null) clearTimeout(this.retryTimer)
+    this.retryTimer = null
+  }
+
+  /** Connects again after a pause: meanwhile the page is "offline" and edits are kept here. */
+  private retryLater(): void {
+    if (this.retryTimer !== null) return
+    const pause = this.retryMs
+    this.retryMs = Math.min(pause * 2, LAST_RETRY_MS)
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = null
+      this.provider.connect()
+    }, pause)
+    this.schedule()
   }
 
   private observeSync(decoder: decoding.Decoder): void {
