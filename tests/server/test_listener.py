@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import resource
+from collections.abc import Iterator
 from typing import Any
 
 import uvicorn
@@ -82,49 +84,47 @@ class _Pending:
         self.answers.append(response)
 
 
-def _arm_all(guard: ConnectionGuard, count: int, open_connections: set[Any]) -> list[_Pending]:
+@contextlib.contextmanager
+def _burst(
+    count: int, *, max_connections: int, grace: float
+) -> Iterator[tuple[ConnectionGuard, list[bool]]]:
+    """``count`` connections opened one after the other on a guard whose pending cap is 3:
+    the guard, and for each connection whether it was closed (503) to make room."""
+    guard = ConnectionGuard(
+        request_timeout=30, max_pending=3, max_connections=max_connections, grace=grace
+    )
+    open_connections: set[Any] = set()
+    guard.track(open_connections)
     connections = [_Pending() for _ in range(count)]
     for connection in connections:
         open_connections.add(connection)
         guard.arm(connection)  # type: ignore[arg-type]
-    return connections
-
-
-def _refused(connections: list[_Pending]) -> list[bool]:
-    return [any(a.startswith(b"HTTP/1.1 503") for a in c.answers) for c in connections]
+    try:
+        yield (
+            guard,
+            [any(answer.startswith(b"HTTP/1.1 503") for answer in c.answers) for c in connections],
+        )
+    finally:
+        for connection in connections:
+            guard.disarm(connection)  # type: ignore[arg-type]
 
 
 async def test_a_burst_beyond_the_pending_cap_is_let_in_while_the_node_has_room():
     """Thousands reconnecting after a restart are accepted before any request is read."""
-    guard = ConnectionGuard(request_timeout=30, max_pending=3, max_connections=100, grace=60)
-    open_connections: set[Any] = set()
-    guard.track(open_connections)
-    burst = _arm_all(guard, 8, open_connections)
-    assert _refused(burst) == [False] * 8
-    assert guard.pending == 8
-    for connection in burst:
-        guard.disarm(connection)  # type: ignore[arg-type]
+    with _burst(8, max_connections=100, grace=60) as (guard, refused):
+        assert refused == [False] * 8
+        assert guard.pending == 8
 
 
 async def test_connections_pending_past_the_grace_make_room_for_new_ones():
-    guard = ConnectionGuard(request_timeout=30, max_pending=3, max_connections=100, grace=0)
-    open_connections: set[Any] = set()
-    guard.track(open_connections)
-    connections = _arm_all(guard, 5, open_connections)
-    assert _refused(connections) == [True, True, False, False, False]
-    assert guard.pending == 3
-    for connection in connections:
-        guard.disarm(connection)  # type: ignore[arg-type]
+    with _burst(5, max_connections=100, grace=0) as (guard, refused):
+        assert refused == [True, True, False, False, False]
+        assert guard.pending == 3
 
 
 async def test_at_the_connection_cap_even_young_pending_connections_make_room():
-    guard = ConnectionGuard(request_timeout=30, max_pending=3, max_connections=4, grace=60)
-    open_connections: set[Any] = set()
-    guard.track(open_connections)
-    connections = _arm_all(guard, 6, open_connections)
-    # Within the cap (4 open) the burst is let in; past it, the oldest go, down to the
-    # pending cap (those refused count as open until their connections are gone).
-    assert _refused(connections) == [True, True, True, False, False, False]
-    assert guard.pending == 3
-    for connection in connections:
-        guard.disarm(connection)  # type: ignore[arg-type]
+    with _burst(6, max_connections=4, grace=60) as (guard, refused):
+        # Within the cap (4 open) the burst is let in; past it, the oldest go, down to the
+        # pending cap (those refused count as open until their connections are gone).
+        assert refused == [True, True, True, False, False, False]
+        assert guard.pending == 3
