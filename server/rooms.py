@@ -293,8 +293,14 @@ class RoomManager:
             self._checkpointing.discard(document_id)
 
     async def shutdown(self) -> None:
-        """Commit everything pending and close every connection with 1001 (idempotent)."""
+        """Commit everything pending and close every connection with 1001 (idempotent).
+
+        Documents still loading are waited for first: a room that opened after this looked
+        would run its commit loop forever, and the manager's exit would wait for it.
+        """
         self._shutting_down = True
+        while self._loading:
+            await asyncio.wait(list(self._loading.values()))
         rooms = list(self._rooms.values())
         if rooms:
             await asyncio.gather(

@@ -34,7 +34,7 @@ from server.channel import CloseCode, MemoryChannel
 from server.connection import Connection, Principal
 from server.metrics import Metrics
 from server.room import RoomServices, RoomState
-from server.rooms import RoomManager
+from server.rooms import RoomManager, ShuttingDown
 from storage import MemoryStore
 from storage.errors import StorageError
 
@@ -489,3 +489,26 @@ async def test_a_refused_deletion_never_enters_the_document(manager, metrics, st
             assert (await _closed(again))[0] == CloseCode.REFUSED_CHANGES
         async with room.committed() as document:
             assert str(document.ydoc.get("text", type=Text)) == "keep this"
+
+
+async def test_a_document_still_loading_at_shutdown_is_closed_too(
+    store: GatedStore, metrics: Metrics
+) -> None:
+    """A node told to stop while a document loads: the room that opens is closed with the
+    rest, and the manager's exit does not wait forever for its commit loop."""
+    store.load_gate.clear()
+    async with asyncio.timeout(TIMEOUT):
+        async with RoomManager(services(store, metrics), grace_seconds=60) as manager:
+            client = Client(manager, metrics, EDITOR)
+            joining = asyncio.create_task(manager.join("doc", client.connection))
+            await store.loading.wait()
+            stopping = asyncio.create_task(manager.shutdown())
+            await asyncio.sleep(0.05)
+            assert not stopping.done(), "shutdown did not wait for the document being loaded"
+            store.load_gate.set()
+            await stopping
+            assert not manager.rooms, "a room loaded during the shutdown was left open"
+            with contextlib.suppress(ShuttingDown):
+                await joining
+                # It joined just before the rooms closed: closed with the rest, then.
+                assert client.connection.closing
