@@ -153,8 +153,7 @@ class Session:
         try:
             await steps
         except Exception:
-            logger.exception("document socket failed")
-            self._socket.close(CloseCode.INTERNAL, "the server failed; reconnect")
+            self._failed()
         finally:
             self._done()
 
@@ -162,6 +161,11 @@ class Session:
         await self._join(request)
         del request  # a connection may live for hours: keep no copy of the handshake
         await self._act()
+
+    def _failed(self) -> None:
+        """A failure of ours (a bug): log it, close the socket with 4500."""
+        logger.exception("document socket failed")
+        self._socket.close(CloseCode.INTERNAL, "the server failed; reconnect")
 
     def _done(self) -> None:
         self._task = None
@@ -234,8 +238,7 @@ class Session:
         try:
             rest = self._step()
         except Exception:
-            logger.exception("document socket failed")
-            self._socket.close(CloseCode.INTERNAL, "the server failed; reconnect")
+            self._failed()
             rest = None
         if rest is None:
             self._done()

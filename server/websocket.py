@@ -98,7 +98,7 @@ class Sockets:
         handshake = _websocket_scope(scope, target)
         if self._forwarded is not None:
             handshake = self._forwarded(handshake)
-        connect = _connect_request(handshake)
+        connect = _connect_request(handshake, request.headers)
         address = client_address(handshake)
         refusal = hub.admission.screen(connect, address)
         if refusal is not None:
@@ -160,15 +160,17 @@ def _websocket_scope(scope: Mapping[str, Any], target: bytes) -> Scope:
     }
 
 
-def _connect_request(scope: Scope) -> ConnectRequest:
+def _connect_request(scope: Scope, fields: Headers) -> ConnectRequest:
     """What authentication needs of the handshake; the scope itself is not kept.
 
     Read as Starlette reads a request (the first of repeated headers, the last of repeated
-    query parameters, its cookie parser), without building its request objects.
+    query parameters, its cookie parser), without building its request objects. ``fields``
+    are the headers :func:`handshake_request` decoded already (uvicorn gives their names in
+    lower case).
     """
     headers: dict[str, str] = {}
-    for name, value in scope["headers"]:
-        headers.setdefault(name.decode("latin-1"), value.decode("latin-1"))
+    for name, value in fields.raw_items():
+        headers.setdefault(name, value)
     query = scope["query_string"].decode("latin-1")
     cookie = headers.get("cookie")
     return ConnectRequest(
